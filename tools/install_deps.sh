@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and the tests need, when missing.
+# Used by `make deps` (and so by `make test` and `make demo`) and by .ci/run.
+set -euo pipefail
+
+# Debian package -> how we check that it is there
+declare -A CHECK=(
+  [build-essential]="command -v gcc"
+  [cmake]="command -v cmake"
+  [pkg-config]="command -v pkg-config"
+  [libopenblas-dev]="pkg-config --exists openblas"
+  [libpcre2-dev]="pkg-config --exists libpcre2-8"
+  [libjansson-dev]="pkg-config --exists jansson"
+  [libutf8proc-dev]="pkg-config --exists libutf8proc"
+  [python3-torch]="/usr/bin/python3 -c 'import torch'"
+  [python3-numpy]="/usr/bin/python3 -c 'import numpy'"
+  [nodejs]="command -v node"
+  [npm]="command -v npm"
+)
+
+missing=()
+for pkg in "${!CHECK[@]}"; do
+  if ! bash -c "${CHECK[$pkg]}" >/dev/null 2>&1; then missing+=("$pkg"); fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "install_deps: missing Debian packages: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "install_deps: not root and no sudo; run: apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+else
+  SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
