@@ -1,0 +1,71 @@
+/* tokenizer.h — HuggingFace tokenizer.json in C, exact (BPE: SentencePiece-style
+ * and byte-level), with tokenizer_config.json for special tokens and chat templates.
+ * Encoding must equal the HuggingFace `tokenizers` library id for id. */
+#ifndef YOUR_AI_TOKENIZER_H
+#define YOUR_AI_TOKENIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "your_ai/error.h"
+
+typedef struct YaTokenizer YaTokenizer;
+
+/* A growable id list. */
+typedef struct YaIds {
+    int32_t *ids;
+    size_t len, cap;
+} YaIds;
+int ya_ids_push(YaIds *v, int32_t id);
+void ya_ids_free(YaIds *v);
+
+/* path: a tokenizer.json file, or a model directory holding tokenizer.json
+ * (and optionally tokenizer_config.json beside it). */
+int ya_tokenizer_load(const char *path, YaTokenizer **out, YaError *err);
+void ya_tokenizer_free(YaTokenizer *tok);
+
+/* Appends the ids of text (UTF-8, len bytes) to out. add_special applies the
+ * post-processor (BOS/EOS insertion) as HF's encode(text, add_special_tokens=True). */
+int ya_tokenizer_encode(const YaTokenizer *tok, const char *text, size_t len, int add_special, YaIds *out,
+                        YaError *err);
+
+/* Decodes ids into a malloc'ed NUL-terminated UTF-8 string (as HF decode). */
+int ya_tokenizer_decode(const YaTokenizer *tok, const int32_t *ids, size_t n, int skip_special, char **out,
+                        size_t *out_len, YaError *err);
+
+/* Vocabulary and special tokens. Ids are -1 when the tokenizer has none. */
+size_t ya_tokenizer_vocab_size(const YaTokenizer *tok); /* model vocab + added tokens */
+int32_t ya_tokenizer_bos_id(const YaTokenizer *tok);
+int32_t ya_tokenizer_eos_id(const YaTokenizer *tok);
+int32_t ya_tokenizer_pad_id(const YaTokenizer *tok);
+int ya_tokenizer_add_bos(const YaTokenizer *tok);       /* tokenizer_config add_bos_token / post-processor */
+int ya_tokenizer_is_special(const YaTokenizer *tok, int32_t id);
+const char *ya_tokenizer_id_to_token(const YaTokenizer *tok, int32_t id); /* NULL if out of range */
+int32_t ya_tokenizer_token_to_id(const YaTokenizer *tok, const char *token); /* -1 if absent */
+
+/* ---- chat formatting (generate, validate, the data loader) ---------------- */
+typedef enum YaChatFormat {
+    YA_CHAT_NONE = 0, /* no template known */
+    YA_CHAT_LLAMA3,
+    YA_CHAT_MISTRAL, /* [INST] ... [/INST] */
+    YA_CHAT_CHATML,  /* <|im_start|>role ... <|im_end|> (Qwen, Hermes) */
+} YaChatFormat;
+
+typedef struct YaChatMessage {
+    const char *role; /* "system" | "user" | "assistant" */
+    const char *content;
+} YaChatMessage;
+
+/* The format recognised from tokenizer_config.json's chat_template (YA_CHAT_NONE if absent or unrecognised). */
+YaChatFormat ya_tokenizer_chat_format(const YaTokenizer *tok);
+/* Parses "llama3" | "mistral" | "chatml"; -1 if unknown. */
+int ya_chat_format_parse(const char *name, YaChatFormat *out);
+const char *ya_chat_format_name(YaChatFormat f);
+
+/* Renders messages as the template does (text, including special-token strings
+ * such as "<|begin_of_text|>" where the template emits them), into a malloc'ed string.
+ * add_generation_prompt appends the assistant header. */
+int ya_chat_render(YaChatFormat fmt, const YaTokenizer *tok, const YaChatMessage *msgs, size_t n,
+                   int add_generation_prompt, char **out, YaError *err);
+
+#endif
