@@ -1,0 +1,193 @@
+/* test_data_record.c — one JSONL object → validated record (SPEC §2.2, §5.1, §5.4):
+ * format detection, field validation with readable reasons, defaults, --score. */
+#include <stdlib.h>
+
+#include "test_util.h"
+#include "your_ai/data.h"
+
+static json_t *parse(const char *s) {
+    json_t *v = NULL;
+    YaError err = {0};
+    if (ya_json_parse(s, strlen(s), "test", 0, &v, &err)) fprintf(stderr, "parse failed: %s\n", err.message);
+    return v;
+}
+
+/* Parses `line` under cfg with the data set in format *fmt; returns the status, reason in `reason`. */
+static int run(const char *line, const YaDataConfig *cfg, YaDataFormat *fmt, const YaDataScorer *sc, YaDataRecord *rec,
+               char *reason) {
+    json_t *o = parse(line);
+    reason[0] = '\0';
+    int rc = ya_data_record_parse(o, cfg, fmt, sc, rec, reason, 256);
+    json_decref(o); /* rec borrows from o: tests read only numbers after this */
+    return rc;
+}
+
+#define EXPECT_BAD(line, fmt_in, needle)                                                                     \
+    do {                                                                                                     \
+        YaDataFormat f_ = (fmt_in);                                                                          \
+        YaDataRecord r_;                                                                                     \
+        char why_[256];                                                                                      \
+        CHECK_MSG(run(line, &cfg, &f_, NULL, &r_, why_) == YA_ERR, "expected a bad line: %s", line);          \
+        CHECK_MSG(strstr(why_, needle) != NULL, "reason '%s' lacks '%s'", why_, needle);                      \
+    } while (0)
+
+static void test_detection_and_fields(void) {
+    YaDataConfig cfg;
+    ya_data_config_default(&cfg);
+    YaDataRecord rec;
+    char why[256];
+    YaDataFormat fmt = YA_DATA_AUTO;
+    CHECK(run("{\"text\":\"hello\",\"auth_weight\":0.1,\"prov_entropy\":5}", &cfg, &fmt, NULL, &rec, why) == YA_OK);
+    CHECK(fmt == YA_DATA_TEXT && rec.has_scores && rec.w == 0.1 && rec.h == 5.0 && rec.scored == 0);
+    fmt = YA_DATA_AUTO;
+    CHECK(run("{\"prompt\":\"\",\"completion\":\"b\",\"text\":\"x\",\"auth_weight\":0,\"prov_entropy\":0}", &cfg, &fmt,
+              NULL, &rec, why) == YA_OK);
+    CHECK(fmt == YA_DATA_COMPLETIONS); /* prompt+completion wins over text; empty prompt allowed */
+    fmt = YA_DATA_AUTO;
+    CHECK(run("{\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\",\"content\":\"a\"}],"
+              "\"auth_weight\":0.99,\"prov_entropy\":0}",
+              &cfg, &fmt, NULL, &rec, why) == YA_OK);
+    CHECK(fmt == YA_DATA_CHAT && rec.w == 0.99 && rec.h == 0.0); /* inclusive bounds */
+
+    /* a line with no known shape leaves the format undetected */
+    EXPECT_BAD("{\"body\":\"x\"}", YA_DATA_AUTO, "no 'text', 'prompt'+'completion' or 'messages' field");
+    fmt = YA_DATA_AUTO;
+    CHECK(run("{\"body\":\"x\"}", &cfg, &fmt, NULL, &rec, why) == YA_ERR && fmt == YA_DATA_AUTO);
+    /* mixing formats */
+    EXPECT_BAD("{\"prompt\":\"a\",\"completion\":\"b\",\"auth_weight\":0.1,\"prov_entropy\":1}", YA_DATA_TEXT,
+               "line is in completions format, but the data set is in text format");
+    EXPECT_BAD("{\"prompt\":\"a\"}", YA_DATA_COMPLETIONS, "no 'prompt'+'completion' field");
+    EXPECT_BAD("{\"text\":\"a\",\"auth_weight\":0.1,\"prov_entropy\":1}", YA_DATA_CHAT, "in text format, but the data set is in chat");
+    /* field types */
+    EXPECT_BAD("{\"text\":\"\",\"auth_weight\":0.1,\"prov_entropy\":1}", YA_DATA_AUTO, "'text' is empty");
+    EXPECT_BAD("{\"text\":5}", YA_DATA_AUTO, "'text' must be a string");
+    EXPECT_BAD("{\"prompt\":1,\"completion\":\"b\"}", YA_DATA_AUTO, "'prompt' must be a string");
+    EXPECT_BAD("{\"prompt\":\"a\",\"completion\":\"\"}", YA_DATA_AUTO, "'completion' is empty");
+    /* distrust fields (SPEC §2.2): out of range, wrong type */
+    EXPECT_BAD("{\"text\":\"a\",\"auth_weight\":1.5,\"prov_entropy\":1}", YA_DATA_AUTO, "auth_weight 1.5 is outside [0, 0.99]");
+    EXPECT_BAD("{\"text\":\"a\",\"auth_weight\":0.995,\"prov_entropy\":1}", YA_DATA_AUTO, "auth_weight 0.995 is outside");
+    EXPECT_BAD("{\"text\":\"a\",\"auth_weight\":-0.1,\"prov_entropy\":1}", YA_DATA_AUTO, "auth_weight -0.1 is outside");
+    EXPECT_BAD("{\"text\":\"a\",\"auth_weight\":0.5,\"prov_entropy\":-1}", YA_DATA_AUTO, "prov_entropy -1.0 must be a finite number >= 0");
+    EXPECT_BAD("{\"text\":\"a\",\"auth_weight\":\"0.5\",\"prov_entropy\":1}", YA_DATA_AUTO, "'auth_weight' must be a number");
+    EXPECT_BAD("{\"text\":\"a\",\"auth_weight\":0.5,\"prov_entropy\":true}", YA_DATA_AUTO, "'prov_entropy' must be a number");
+    /* missing fields in a distrust run */
+    EXPECT_BAD("{\"text\":\"a\"}", YA_DATA_AUTO, "missing 'auth_weight'");
+    EXPECT_BAD("{\"text\":\"a\",\"auth_weight\":0.5}", YA_DATA_AUTO, "missing 'prov_entropy'");
+    EXPECT_BAD("{\"text\":\"a\",\"auth_weight\":null,\"prov_entropy\":2}", YA_DATA_AUTO, "missing 'auth_weight'");
+    /* chat structure */
+    EXPECT_BAD("{\"messages\":{}}", YA_DATA_AUTO, "'messages' must be an array");
+    EXPECT_BAD("{\"messages\":[]}", YA_DATA_AUTO, "'messages' is empty");
+    EXPECT_BAD("{\"messages\":[1]}", YA_DATA_AUTO, "messages[0] must be an object");
+    EXPECT_BAD("{\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}", YA_DATA_AUTO, "messages[0].role 'tool' is not");
+    EXPECT_BAD("{\"messages\":[{\"role\":\"user\",\"content\":null}]}", YA_DATA_AUTO, "messages[0].content must be a string");
+    EXPECT_BAD("{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}],\"auth_weight\":0.1,\"prov_entropy\":1}", YA_DATA_AUTO,
+               "no assistant message to train on");
+    EXPECT_BAD("{\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\",\"content\":\"a\"}],"
+               "\"tools\":[{\"type\":\"function\"}]}",
+               YA_DATA_AUTO, "'tools' is not supported");
+}
+
+static void test_defaults_and_modes(void) {
+    YaDataConfig cfg;
+    ya_data_config_default(&cfg);
+    YaDataRecord rec;
+    char why[256];
+    YaDataFormat fmt = YA_DATA_AUTO;
+    /* distrust off: w/H optional and absent */
+    cfg.need_scores = 0;
+    CHECK(run("{\"text\":\"a\"}", &cfg, &fmt, NULL, &rec, why) == YA_OK);
+    CHECK(!rec.has_scores && rec.w == 0 && rec.h == 0);
+    /* ... but still validated when present: a training set should be clean */
+    CHECK(run("{\"text\":\"a\",\"auth_weight\":2}", &cfg, &fmt, NULL, &rec, why) == YA_ERR);
+    /* without the mask a chat needs no assistant turn */
+    cfg.mask_prompt = 0;
+    fmt = YA_DATA_AUTO;
+    CHECK(run("{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}]}", &cfg, &fmt, NULL, &rec, why) == YA_OK);
+    /* defaults fill exactly the missing field */
+    ya_data_config_default(&cfg);
+    cfg.has_default_auth = cfg.has_default_entropy = 1;
+    cfg.default_auth = 0.5;
+    cfg.default_entropy = 3.0;
+    fmt = YA_DATA_AUTO;
+    CHECK(run("{\"text\":\"a\"}", &cfg, &fmt, NULL, &rec, why) == YA_OK);
+    CHECK(rec.has_scores && rec.w == 0.5 && rec.h == 3.0 && rec.scored == 2);
+    CHECK(run("{\"text\":\"a\",\"prov_entropy\":7.5}", &cfg, &fmt, NULL, &rec, why) == YA_OK);
+    CHECK(rec.w == 0.5 && rec.h == 7.5);
+    /* one default is not enough when the other field is missing too */
+    cfg.has_default_entropy = 0;
+    CHECK(run("{\"text\":\"a\"}", &cfg, &fmt, NULL, &rec, why) == YA_ERR);
+    CHECK(strstr(why, "prov_entropy") != NULL);
+}
+
+/* A fake scorer: records what it was asked and returns fixed values. */
+typedef struct {
+    int calls;
+    char source_type[64];
+    char text[256];
+    double w, h;
+} FakeScorer;
+
+static int fake_score(void *ctx, const char *text, size_t len, const json_t *metadata, const char *source_type,
+                      double *w, double *h, YaError *err) {
+    FakeScorer *f = ctx;
+    f->calls++;
+    snprintf(f->source_type, sizeof f->source_type, "%s", source_type ? source_type : "(dynamic)");
+    snprintf(f->text, sizeof f->text, "%.*s", (int)len, text);
+    *w = f->w;
+    *h = f->h;
+    return json_is_object(metadata) ? YA_OK : ya_fail(err, YA_ERR, "no metadata");
+}
+
+static void test_score(void) {
+    YaDataConfig cfg;
+    ya_data_config_default(&cfg);
+    cfg.score = 1;
+    FakeScorer f = {.w = 0.12345, .h = 1.00005};
+    YaDataScorer sc = {fake_score, &f};
+    YaDataRecord rec;
+    char why[256];
+    YaDataFormat fmt = YA_DATA_AUTO;
+    /* SPEC §4.8: fewer than 50 code points → the default case, no scoring */
+    CHECK(run("{\"text\":\"short\"}", &cfg, &fmt, &sc, &rec, why) == YA_OK);
+    CHECK(f.calls == 0 && rec.w == 0.50 && rec.h == 3.0 && rec.scored == 1);
+    /* 49 two-byte code points (98 bytes) is still short: code points, not bytes */
+    char line[512];
+    char text[256] = "";
+    for (int i = 0; i < 49; i++) strcat(text, "\xc3\xa9");
+    snprintf(line, sizeof line, "{\"text\":\"%s\"}", text);
+    CHECK(run(line, &cfg, &fmt, &sc, &rec, why) == YA_OK && f.calls == 0);
+    /* 50 code points: dynamic scoring, rounded like Python round(x, 4) */
+    strcat(text, "\xc3\xa9");
+    snprintf(line, sizeof line, "{\"text\":\"%s\"}", text);
+    CHECK(run(line, &cfg, &fmt, &sc, &rec, why) == YA_OK);
+    CHECK(f.calls == 1 && strcmp(f.source_type, "(dynamic)") == 0);
+    CHECK(rec.w == 0.1235 && rec.h == 1.0001); /* Python: round(0.12345,4)=0.1235, round(1.00005,4)=1.0001 */
+    /* with source_type: hybrid; a value present on the line is kept */
+    f.w = 0.00015;
+    f.h = 0.33335;
+    snprintf(line, sizeof line, "{\"text\":\"%s\",\"source_type\":\"patent_pre1970\",\"prov_entropy\":6.5}", text);
+    CHECK(run(line, &cfg, &fmt, &sc, &rec, why) == YA_OK);
+    CHECK(f.calls == 2 && strcmp(f.source_type, "patent_pre1970") == 0);
+    CHECK(rec.w == 0.0001 && rec.h == 6.5); /* Python: round(0.00015,4)=0.0001 */
+    /* completions: the scorer reads prompt + "\n" + completion */
+    fmt = YA_DATA_AUTO;
+    CHECK(run("{\"prompt\":\"Which patent describes the measurement?\",\"completion\":\"US 2,345,678 of 1923, filed by Edison.\"}",
+              &cfg, &fmt, &sc, &rec, why) == YA_OK);
+    CHECK(f.calls == 3 && strcmp(f.text, "Which patent describes the measurement?\nUS 2,345,678 of 1923, filed by Edison.") == 0);
+    CHECK(rec.w == 0.0001 && rec.h == 0.3333); /* Python: round(0.33335,4)=0.3333 */
+    /* chat: the contents joined by "\n" */
+    fmt = YA_DATA_AUTO;
+    CHECK(run("{\"messages\":[{\"role\":\"user\",\"content\":\"Tell me about the lab notebook of 1956.\"},"
+              "{\"role\":\"assistant\",\"content\":\"It records direct observations.\"}]}",
+              &cfg, &fmt, &sc, &rec, why) == YA_OK);
+    CHECK(strcmp(f.text, "Tell me about the lab notebook of 1956.\nIt records direct observations.") == 0);
+    /* no scorer given: the line cannot be completed */
+    CHECK(run("{\"text\":\"a\"}", &cfg, &fmt, NULL, &rec, why) == YA_ERR);
+}
+
+int main(void) {
+    test_detection_and_fields();
+    test_defaults_and_modes();
+    test_score();
+    TEST_MAIN_END();
+}
