@@ -1,0 +1,35 @@
+/* cpu_backend.c — the CPU op table (the reference every other backend is
+ * tested against) and thread control for OpenMP + OpenBLAS. */
+#include <cblas.h> /* defines: openblas_set_num_threads */
+#include <omp.h>   /* defines: omp_set_num_threads */
+
+#include "backend/cpu/cpu_ops.h"
+
+static const YaBackendOps k_cpu_ops = {
+    .name = "cpu",
+    .linear = ya_cpu_linear,
+    .linear_stored = ya_cpu_linear_stored,
+    .rmsnorm = ya_cpu_rmsnorm,
+    .rope = ya_cpu_rope,
+    .attention = ya_cpu_attention,
+    .swiglu = ya_cpu_swiglu,
+    .add = ya_cpu_add,
+    .embedding = ya_cpu_embedding,
+    .to_f32 = ya_cpu_to_f32,
+    .linear_backward = ya_cpu_linear_backward,
+    .rmsnorm_backward = ya_cpu_rmsnorm_backward,
+    .rope_backward = ya_cpu_rope_backward,
+    .attention_backward = ya_cpu_attention_backward,
+    .swiglu_backward = ya_cpu_swiglu_backward,
+    .embedding_backward = ya_cpu_embedding_backward,
+    .cross_entropy = ya_cpu_cross_entropy,
+    .cross_entropy_scratch = ya_cpu_cross_entropy_scratch,
+};
+
+const YaBackendOps *ya_backend_cpu(void) { return &k_cpu_ops; }
+
+void ya_backend_cpu_set_threads(int n) {
+    if (n <= 0) return;
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+}

@@ -1,0 +1,52 @@
+/* cpu_ops.h — the CPU backend's op functions, one file per op family
+ * (cpu_matmul.c, cpu_norm.c, cpu_rope.c, cpu_attention.c, cpu_activation.c,
+ * cpu_embedding.c); cpu_backend.c gathers them into the YaBackendOps table.
+ * Signatures and shapes are documented once, in backend.h. */
+#ifndef YOUR_AI_CPU_OPS_H
+#define YOUR_AI_CPU_OPS_H
+
+#include "backend/backend.h"
+
+/* Σ a[k]·b[k] in 8 interleaved partial sums combined in a fixed order: the
+ * lanes let the compiler vectorise without reassociating, and the result is
+ * the same on every thread count and ISA (no fused multiply-add). */
+static inline float ya_cpu_dot(const float *a, const float *b, int n) {
+    float lane[8] = {0};
+    int k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (int l = 0; l < 8; l++) lane[l] += a[k + l] * b[k + l];
+    float sum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+    for (; k < n; k++) sum += a[k] * b[k];
+    return sum;
+}
+
+void ya_cpu_linear(float *y, const float *x, const float *w, const float *b, int M, int K, int N, int accumulate);
+void ya_cpu_linear_stored(float *y, const float *x, const void *w, YaDtype dt, const float *b, int M, int K, int N,
+                          int accumulate);
+void ya_cpu_rmsnorm(float *y, float *rstd, const float *x, const float *w, int M, int h, float eps);
+void ya_cpu_rope(float *x, const float *cos, const float *sin, int T, int n_heads, int d);
+void ya_cpu_attention(float *out, float *att, const float *q, const float *k, const float *v, int T, int Tk,
+                      int pos0, int n_h, int n_kv, int d);
+void ya_cpu_swiglu(float *out, const float *gate, const float *up, size_t n);
+void ya_cpu_add(float *y, const float *x, size_t n);
+void ya_cpu_embedding(float *out, const void *table, YaDtype dt, const int32_t *ids, int T, int h);
+void ya_cpu_to_f32(float *dst, const void *src, YaDtype dt, size_t n);
+
+/* Backward ops (cpu_*_backward.c, cpu_cross_entropy.c; docs/BACKWARD.md). */
+void ya_cpu_linear_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int M,
+                            int K, int N);
+void ya_cpu_rmsnorm_backward(float *dx, float *dw, const float *dy, const float *x, const float *w,
+                             const float *rstd, int M, int h);
+void ya_cpu_rope_backward(float *dx, const float *cos, const float *sin, int T, int n_heads, int d);
+void ya_cpu_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *att,
+                               const float *out, const float *q, const float *k, const float *v, int T, int Tk,
+                               int pos0, int n_h, int n_kv, int d);
+void ya_cpu_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up,
+                            size_t n);
+void ya_cpu_embedding_backward(float *dtable, const float *dout, const int32_t *ids, int T, int h);
+double ya_cpu_cross_entropy(float *nll, float *dx, float *dw, const float *x, const void *w, YaDtype dt,
+                            const int32_t *targets, const float *weight, int T, int h, int V, int chunk,
+                            float *scratch);
+size_t ya_cpu_cross_entropy_scratch(int T, int h, int V, int chunk);
+
+#endif
