@@ -72,8 +72,12 @@ char *ya_format_double_repr(double x, char out[32]) {
 
 static int write_string(FILE *fp, const char *s, size_t n) {
     if (fputc('"', fp) == EOF) return -1;
+    size_t plain = 0; /* start of the pending run of bytes that need no escape (written with one fwrite) */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if (i > plain) fwrite(s + plain, 1, i - plain, fp);
+        plain = i + 1;
         switch (c) {
         case '"': fputs("\\\"", fp); break;
         case '\\': fputs("\\\\", fp); break;
@@ -82,11 +86,10 @@ static int write_string(FILE *fp, const char *s, size_t n) {
         case '\t': fputs("\\t", fp); break;
         case '\b': fputs("\\b", fp); break;
         case '\f': fputs("\\f", fp); break;
-        default:
-            if (c < 0x20) fprintf(fp, "\\u%04x", c);
-            else fputc(c, fp);
+        default: fprintf(fp, "\\u%04x", c);
         }
     }
+    if (n > plain) fwrite(s + plain, 1, n - plain, fp);
     return fputc('"', fp) == EOF ? -1 : 0;
 }
 
