@@ -22,10 +22,18 @@ void ya_ids_free(YaIds *v);
 /* path: a tokenizer.json file, or a model directory holding tokenizer.json
  * (and optionally tokenizer_config.json beside it). */
 int ya_tokenizer_load(const char *path, YaTokenizer **out, YaError *err);
+/* The same from memory: the text of a tokenizer.json and, optionally (NULL), of
+ * its tokenizer_config.json. Messages name "tokenizer.json" / "tokenizer_config.json". */
+int ya_tokenizer_load_memory(const char *json, size_t len, const char *config_json, size_t config_len,
+                             YaTokenizer **out, YaError *err);
 void ya_tokenizer_free(YaTokenizer *tok);
 
 /* Appends the ids of text (UTF-8, len bytes) to out. add_special applies the
- * post-processor (BOS/EOS insertion) as HF's encode(text, add_special_tokens=True). */
+ * post-processor (BOS/EOS insertion) as HF's encode(text, add_special_tokens=True).
+ * Added/special token strings in text are always recognised (HF's default).
+ * Invalid UTF-8 is first repaired as Rust's String::from_utf8_lossy does (each
+ * maximal invalid subpart becomes U+FFFD), so the ids equal HF's for the repaired text.
+ * Thread-safe: one tokenizer may be shared by threads (its cache is locked). */
 int ya_tokenizer_encode(const YaTokenizer *tok, const char *text, size_t len, int add_special, YaIds *out,
                         YaError *err);
 
@@ -38,7 +46,7 @@ size_t ya_tokenizer_vocab_size(const YaTokenizer *tok); /* model vocab + added t
 int32_t ya_tokenizer_bos_id(const YaTokenizer *tok);
 int32_t ya_tokenizer_eos_id(const YaTokenizer *tok);
 int32_t ya_tokenizer_pad_id(const YaTokenizer *tok);
-int ya_tokenizer_add_bos(const YaTokenizer *tok);       /* tokenizer_config add_bos_token / post-processor */
+int ya_tokenizer_add_bos(const YaTokenizer *tok); /* 1 when the post-processor inserts BOS (HF fast tokenizers) */
 int ya_tokenizer_is_special(const YaTokenizer *tok, int32_t id);
 const char *ya_tokenizer_id_to_token(const YaTokenizer *tok, int32_t id); /* NULL if out of range */
 int32_t ya_tokenizer_token_to_id(const YaTokenizer *tok, const char *token); /* -1 if absent */
@@ -48,7 +56,8 @@ typedef enum YaChatFormat {
     YA_CHAT_NONE = 0, /* no template known */
     YA_CHAT_LLAMA3,
     YA_CHAT_MISTRAL, /* [INST] ... [/INST] */
-    YA_CHAT_CHATML,  /* <|im_start|>role ... <|im_end|> (Qwen, Hermes) */
+    YA_CHAT_CHATML,  /* <|im_start|>role ... <|im_end|> (Qwen2, Hermes) */
+    YA_CHAT_QWEN3,   /* ChatML plus Qwen3's <think> block on the final assistant turn */
 } YaChatFormat;
 
 typedef struct YaChatMessage {
@@ -58,7 +67,10 @@ typedef struct YaChatMessage {
 
 /* The format recognised from tokenizer_config.json's chat_template (YA_CHAT_NONE if absent or unrecognised). */
 YaChatFormat ya_tokenizer_chat_format(const YaTokenizer *tok);
-/* Parses "llama3" | "mistral" | "chatml"; -1 if unknown. */
+/* 1 when tokenizer_config.json has a chat_template (recognised or not): with
+ * ya_tokenizer_chat_format() == YA_CHAT_NONE it means "present but unrecognised". */
+int ya_tokenizer_has_chat_template(const YaTokenizer *tok);
+/* Parses "llama3" | "mistral" | "chatml" | "qwen3"; -1 if unknown. */
 int ya_chat_format_parse(const char *name, YaChatFormat *out);
 const char *ya_chat_format_name(YaChatFormat f);
 

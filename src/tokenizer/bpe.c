@@ -1,0 +1,274 @@
+/* bpe.c — the BPE model: one pre-token in, ids out, exactly as HF's
+ * `BPE::tokenize` (merge_word + Word::merge_all).
+ *
+ * The word starts as one symbol per character (or its <0xXX> byte tokens under
+ * byte_fallback, or the unk token, fused when fuse_unk). Merges are applied
+ * lowest rank first through a binary heap of candidate pairs over a linked
+ * list of symbols; stale heap entries are skipped when popped. That makes a
+ * word of n characters O(n log n), so a whole SentencePiece-style document
+ * (no pre-tokenizer: one "word") costs no more than its pieces. Results for
+ * short pre-tokens go through a bounded cache. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenizer/tokenizer_internal.h"
+
+typedef struct Symbol {
+    int32_t id;
+    int32_t prev, next; /* -1 = none */
+    size_t len;         /* bytes covered; 0 = merged away */
+} Symbol;
+
+typedef struct Cand {
+    int32_t rank, pos, new_id;
+} Cand;
+
+static inline int cand_less(Cand a, Cand b) { return a.rank != b.rank ? a.rank < b.rank : a.pos < b.pos; }
+
+typedef struct Heap {
+    Cand *v;
+    size_t n, cap;
+} Heap;
+
+static int heap_push(Heap *h, Cand c) {
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        Cand *v = realloc(h->v, cap * sizeof *v);
+        if (!v) return -1;
+        h->v = v;
+        h->cap = cap;
+    }
+    size_t i = h->n++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!cand_less(c, h->v[p])) break;
+        h->v[i] = h->v[p];
+        i = p;
+    }
+    h->v[i] = c;
+    return 0;
+}
+
+static Cand heap_pop(Heap *h) {
+    Cand top = h->v[0], last = h->v[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        Cand best = last;
+        if (l < h->n && cand_less(h->v[l], best)) { m = l; best = h->v[l]; }
+        if (r < h->n && cand_less(h->v[r], best)) m = r;
+        if (m == i) break;
+        h->v[i] = h->v[m];
+        i = m;
+    }
+    if (h->n) h->v[i] = last;
+    return top;
+}
+
+typedef struct Word {
+    Symbol *v; // [n]
+    size_t n, cap;
+} Word;
+
+static int word_add(Word *w, int32_t id, size_t len) {
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 32;
+        Symbol *v = realloc(w->v, cap * sizeof *v);
+        if (!v) return -1;
+        w->v = v;
+        w->cap = cap;
+    }
+    int32_t pos = (int32_t)w->n;
+    w->v[w->n++] = (Symbol){.id = id, .prev = pos - 1, .next = -1, .len = len};
+    if (pos > 0) w->v[pos - 1].next = pos;
+    return 0;
+}
+
+/* HF merge_word: characters → initial symbols. */
+static int word_init(const YaTokenizer *tok, const char *w, size_t len, Word *word, YaError *err) {
+    int32_t unk_id = -1;
+    size_t unk_len = 0;
+    int have_unk = 0;
+    YaBuf big = {0};
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t cl = ya_tok_utf8_decode(w + i, &cp);
+        if (i + cl > len) cl = len - i;
+        int is_first = i == 0, is_last = i + cl == len;
+        const char *s = w + i;
+        size_t slen = cl;
+        /* continuing_subword_prefix / end_of_word_suffix decorate the lookup key */
+        size_t extra = (!is_first ? tok->subword_prefix.len : 0) + (is_last ? tok->word_suffix.len : 0);
+        if (extra) {
+            big.len = 0;
+            if ((!is_first && ya_tok_buf_put(&big, tok->subword_prefix.s, tok->subword_prefix.len)) ||
+                ya_tok_buf_put(&big, w + i, cl) ||
+                (is_last && ya_tok_buf_put(&big, tok->word_suffix.s, tok->word_suffix.len)))
+                goto oom;
+            s = big.data;
+            slen = big.len;
+        }
+        int32_t id = ya_tok_strmap_get(&tok->vocab_map, s, slen);
+        if (id >= 0) {
+            if (have_unk) {
+                if (word_add(word, unk_id, unk_len)) goto oom;
+                have_unk = 0;
+            }
+            if (word_add(word, id, cl)) goto oom;
+        } else {
+            int done = 0;
+            if (tok->byte_fallback) {
+                int all = 1;
+                for (size_t k = 0; k < slen; k++)
+                    if (tok->byte_ids[(unsigned char)s[k]] < 0) all = 0;
+                if (all) { /* HF pushes the bytes without flushing a pending unk first; so do we */
+                    for (size_t k = 0; k < slen; k++)
+                        if (word_add(word, tok->byte_ids[(unsigned char)s[k]], 1)) goto oom;
+                    done = 1;
+                }
+            }
+            if (!done && tok->unk_id >= 0) {
+                if (have_unk && tok->fuse_unk) {
+                    unk_len += cl;
+                } else {
+                    if (have_unk && word_add(word, unk_id, unk_len)) goto oom;
+                    unk_id = tok->unk_id;
+                    unk_len = cl;
+                    have_unk = 1;
+                }
+            }
+            /* no unk token: the character is dropped, as HF does */
+        }
+        i += cl;
+    }
+    if (have_unk && word_add(word, unk_id, unk_len)) goto oom;
+    ya_tok_buf_free(&big);
+    return YA_OK;
+oom:
+    ya_tok_buf_free(&big);
+    return ya_fail(err, YA_ERR, "out of memory");
+}
+
+/* HF Word::merge_all without dropout. */
+static int word_merge_all(const YaTokenizer *tok, Word *word, Heap *heap) {
+    Symbol *sym = word->v; // [n]
+    heap->n = 0;
+    for (size_t i = 0; i + 1 < word->n; i++) {
+        int32_t rank, nid;
+        if (ya_tok_mergemap_get(&tok->merges, sym[i].id, sym[i + 1].id, &rank, &nid) &&
+            heap_push(heap, (Cand){rank, (int32_t)i, nid}))
+            return -1;
+    }
+    while (heap->n) {
+        Cand top = heap_pop(heap);
+        Symbol *cur = &sym[top.pos];
+        if (cur->len == 0 || cur->next < 0) continue;
+        int32_t next_pos = cur->next;
+        Symbol right = sym[next_pos];
+        int32_t rank, nid;
+        if (!ya_tok_mergemap_get(&tok->merges, cur->id, right.id, &rank, &nid) || nid != top.new_id) continue; /* stale */
+        cur->id = top.new_id;
+        cur->len += right.len;
+        cur->next = right.next;
+        sym[next_pos].len = 0;
+        if (right.next >= 0) sym[right.next].prev = top.pos;
+        if (cur->prev >= 0 &&
+            ya_tok_mergemap_get(&tok->merges, sym[cur->prev].id, cur->id, &rank, &nid) &&
+            heap_push(heap, (Cand){rank, cur->prev, nid}))
+            return -1;
+        if (cur->next >= 0 && ya_tok_mergemap_get(&tok->merges, cur->id, sym[cur->next].id, &rank, &nid) &&
+            heap_push(heap, (Cand){rank, top.pos, nid}))
+            return -1;
+    }
+    return 0;
+}
+
+int ya_tok_bpe_cache_init(YaBpeCache *c) {
+    c->slots = calloc(YA_CACHE_SLOTS, sizeof *c->slots);
+    if (!c->slots) return -1;
+    for (int i = 0; i < YA_CACHE_LOCKS; i++) pthread_mutex_init(&c->locks[i], NULL);
+    return 0;
+}
+
+void ya_tok_bpe_cache_free(YaBpeCache *c) {
+    if (!c->slots) return;
+    for (size_t i = 0; i < YA_CACHE_SLOTS; i++) {
+        free(c->slots[i].key);
+        free(c->slots[i].ids);
+    }
+    free(c->slots);
+    c->slots = NULL;
+    for (int i = 0; i < YA_CACHE_LOCKS; i++) pthread_mutex_destroy(&c->locks[i]);
+}
+
+/* The cache is logically const: it never changes a result, only remembers one. */
+static int cache_lookup(const YaTokenizer *tok, uint32_t h, const char *w, size_t len, YaIds *out, int *hit) {
+    YaBpeCache *c = (YaBpeCache *)&tok->cache;
+    size_t slot = h & (YA_CACHE_SLOTS - 1);
+    pthread_mutex_t *lock = &c->locks[slot % YA_CACHE_LOCKS];
+    int rc = 0;
+    *hit = 0;
+    pthread_mutex_lock(lock);
+    YaCacheSlot *s = &c->slots[slot];
+    if (s->key && s->key_len == len && memcmp(s->key, w, len) == 0) {
+        *hit = 1;
+        for (uint32_t i = 0; i < s->n_ids && !rc; i++) rc = ya_ids_push(out, s->ids[i]);
+    }
+    pthread_mutex_unlock(lock);
+    return rc;
+}
+
+static void cache_store(const YaTokenizer *tok, uint32_t h, const char *w, size_t len, const int32_t *ids, size_t n) {
+    YaBpeCache *c = (YaBpeCache *)&tok->cache;
+    size_t slot = h & (YA_CACHE_SLOTS - 1);
+    char *key = malloc(len + 1);
+    int32_t *copy = malloc((n ? n : 1) * sizeof *copy);
+    if (!key || !copy) { /* a cache that cannot grow just forgets */
+        free(key);
+        free(copy);
+        return;
+    }
+    memcpy(key, w, len);
+    key[len] = 0;
+    if (n) memcpy(copy, ids, n * sizeof *copy);
+    pthread_mutex_t *lock = &c->locks[slot % YA_CACHE_LOCKS];
+    pthread_mutex_lock(lock);
+    YaCacheSlot *s = &c->slots[slot];
+    free(s->key);
+    free(s->ids);
+    s->key = key;
+    s->key_len = (uint32_t)len;
+    s->ids = copy;
+    s->n_ids = (uint32_t)n;
+    pthread_mutex_unlock(lock);
+}
+
+int ya_tok_bpe_word(const YaTokenizer *tok, const char *w, size_t len, YaIds *out, YaError *err) {
+    if (len == 0) return YA_OK;
+    if (tok->ignore_merges) { /* a pre-token that is itself a token is emitted whole */
+        int32_t id = ya_tok_strmap_get(&tok->vocab_map, w, len);
+        if (id >= 0) return ya_ids_push(out, id) ? ya_fail(err, YA_ERR, "out of memory") : YA_OK;
+    }
+    int cacheable = len <= YA_CACHE_MAX_WORD && tok->cache.slots;
+    uint32_t h = 0;
+    if (cacheable) {
+        int hit;
+        h = ya_tok_hash_bytes(w, len);
+        if (cache_lookup(tok, h, w, len, out, &hit)) return ya_fail(err, YA_ERR, "out of memory");
+        if (hit) return YA_OK;
+    }
+    Word word = {0};
+    Heap heap = {0};
+    int rc = word_init(tok, w, len, &word, err);
+    if (rc == YA_OK && word_merge_all(tok, &word, &heap)) rc = ya_fail(err, YA_ERR, "out of memory");
+    size_t first = out->len;
+    if (rc == YA_OK) {
+        for (size_t i = 0; i < word.n && rc == YA_OK; i++)
+            if (word.v[i].len && ya_ids_push(out, word.v[i].id)) rc = ya_fail(err, YA_ERR, "out of memory");
+    }
+    if (rc == YA_OK && cacheable) cache_store(tok, h, w, len, out->len > first ? out->ids + first : NULL, out->len - first);
+    free(word.v);
+    free(heap.v);
+    return rc;
+}

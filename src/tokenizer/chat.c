@@ -1,0 +1,182 @@
+/* chat.c — chat templates: recognising the family of tokenizer_config.json's
+ * Jinja chat_template (done at load time, tokenizer_load.c) and rendering
+ * messages with built-in C renderers that reproduce what the template emits
+ * for plain system/user/assistant messages. There is no Jinja engine here;
+ * each renderer below was derived by reading its template text (see
+ * docs/TOKENIZER.md). llama3 and chatml are compared with a Jinja interpreter
+ * running the real templates (tests/tokenizer/chat_parity.sh); qwen3 and
+ * mistral with hand-derived renders (tests/tokenizer/test_tokenizer.c).
+ * Tools, tool calls and reasoning_content fields are not supported. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenizer/tokenizer_internal.h"
+
+int ya_chat_format_parse(const char *name, YaChatFormat *out) {
+    if (strcmp(name, "llama3") == 0) *out = YA_CHAT_LLAMA3;
+    else if (strcmp(name, "mistral") == 0) *out = YA_CHAT_MISTRAL;
+    else if (strcmp(name, "chatml") == 0) *out = YA_CHAT_CHATML;
+    else if (strcmp(name, "qwen3") == 0) *out = YA_CHAT_QWEN3;
+    else return -1;
+    return 0;
+}
+
+const char *ya_chat_format_name(YaChatFormat f) {
+    switch (f) {
+    case YA_CHAT_LLAMA3: return "llama3";
+    case YA_CHAT_MISTRAL: return "mistral";
+    case YA_CHAT_CHATML: return "chatml";
+    case YA_CHAT_QWEN3: return "qwen3";
+    default: return "none";
+    }
+}
+
+/* Python str.isspace for one code point (Jinja's |trim is str.strip()). */
+static int py_space(uint32_t c) {
+    return (c >= 9 && c <= 13) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/* [*a, *b) shrunk by Python-style strip; only_newlines: strip('\n') semantics. */
+static void strip(const char *s, size_t *a, size_t *b, int left, int right, int only_newlines) {
+    while (left && *a < *b) {
+        uint32_t cp;
+        size_t l = ya_tok_utf8_decode(s + *a, &cp);
+        if (only_newlines ? cp != '\n' : !py_space(cp)) break;
+        *a += l;
+    }
+    while (right && *b > *a) {
+        size_t k = *b - 1;
+        while (k > *a && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+        uint32_t cp;
+        ya_tok_utf8_decode(s + k, &cp);
+        if (only_newlines ? cp != '\n' : !py_space(cp)) break;
+        *b = k;
+    }
+}
+
+static int puts_(YaBuf *b, const char *s) { return ya_tok_buf_put(b, s, strlen(s)); }
+
+static int render_llama3(const YaTokenizer *tok, const YaChatMessage *m, size_t n, int gen, YaBuf *o) {
+    const char *bos = tok && tok->bos_token.s ? tok->bos_token.s : "<|begin_of_text|>";
+    for (size_t i = 0; i < n; i++) {
+        size_t a = 0, b = strlen(m[i].content);
+        strip(m[i].content, &a, &b, 1, 1, 0);
+        if ((i == 0 && puts_(o, bos)) || puts_(o, "<|start_header_id|>") || puts_(o, m[i].role) ||
+            puts_(o, "<|end_header_id|>\n\n") || ya_tok_buf_put(o, m[i].content + a, b - a) || puts_(o, "<|eot_id|>"))
+            return -1;
+    }
+    if ((gen || (tok && tok->chat_always_generation_prompt)) && puts_(o, "<|start_header_id|>assistant<|end_header_id|>\n\n"))
+        return -1;
+    return 0;
+}
+
+static int render_mistral(const YaTokenizer *tok, const YaChatMessage *m, size_t n, YaBuf *o, YaError *err) {
+    const char *bos = tok && tok->bos_token.s ? tok->bos_token.s : "<s>";
+    const char *eos = tok && tok->eos_token.s ? tok->eos_token.s : "</s>";
+    const char *system = NULL;
+    if (puts_(o, bos)) return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(m[i].role, "system") == 0) { /* folded into the next user turn (the template has no system role) */
+            system = m[i].content;
+        } else if (strcmp(m[i].role, "user") == 0) {
+            if (puts_(o, "[INST] ") || (system && (puts_(o, system) || puts_(o, "\n\n"))) || puts_(o, m[i].content) ||
+                puts_(o, " [/INST]"))
+                return -1;
+            system = NULL;
+        } else if (strcmp(m[i].role, "assistant") == 0) {
+            if (puts_(o, m[i].content) || puts_(o, eos)) return -1;
+        } else {
+            return ya_fail(err, YA_ERR, "messages[%zu]: role \"%s\" is not supported by the mistral template", i, m[i].role), 1;
+        }
+    }
+    return 0;
+}
+
+static int render_chatml(const YaChatMessage *m, size_t n, int gen, YaBuf *o) {
+    for (size_t i = 0; i < n; i++)
+        if (puts_(o, "<|im_start|>") || puts_(o, m[i].role) || puts_(o, "\n") || puts_(o, m[i].content) ||
+            puts_(o, "<|im_end|>\n"))
+            return -1;
+    return gen ? puts_(o, "<|im_start|>assistant\n") : 0;
+}
+
+/* Qwen3: ChatML, and the assistant turns after the last user query carry a
+ * <think> block (empty unless the content holds "...</think>"). */
+static int render_qwen3(const YaChatMessage *m, size_t n, int gen, YaBuf *o) {
+    size_t last_query = n ? n - 1 : 0;
+    for (size_t i = n; i-- > 0;)
+        if (strcmp(m[i].role, "user") == 0) {
+            const char *c = m[i].content;
+            size_t len = strlen(c);
+            int tool_resp = len >= 31 && strncmp(c, "<tool_response>", 15) == 0 &&
+                            strcmp(c + len - 16, "</tool_response>") == 0;
+            if (!tool_resp) { last_query = i; break; }
+        }
+    for (size_t i = 0; i < n; i++) {
+        const char *role = m[i].role, *c = m[i].content;
+        if (strcmp(role, "user") == 0 || strcmp(role, "system") == 0) {
+            if (puts_(o, "<|im_start|>") || puts_(o, role) || puts_(o, "\n") || puts_(o, c) || puts_(o, "<|im_end|>\n"))
+                return -1;
+            continue;
+        }
+        if (strcmp(role, "assistant") != 0) { /* other roles: the template emits nothing for them */
+            continue;
+        }
+        size_t len = strlen(c), ca = 0, cb = len, ra = 0, rb = 0;
+        const char *end_think = NULL;
+        for (const char *p = strstr(c, "</think>"); p; p = strstr(p + 1, "</think>")) end_think = p;
+        if (end_think) { /* content = after the last </think>, lstrip('\n'); reasoning = between <think> and the first </think> */
+            ca = (size_t)(end_think - c) + 8;
+            strip(c, &ca, &cb, 1, 0, 1);
+            const char *first_end = strstr(c, "</think>");
+            rb = (size_t)(first_end - c);
+            ra = 0;
+            for (const char *p = c; (p = strstr(p, "<think>")) && p < first_end; p++) ra = (size_t)(p - c) + 7;
+            strip(c, &ra, &rb, 0, 1, 1);
+            strip(c, &ra, &rb, 1, 0, 1);
+        }
+        int after_query = i > last_query;
+        if (after_query && (i == n - 1 || rb > ra)) {
+            size_t a2 = ra, b2 = rb;
+            strip(c, &a2, &b2, 1, 1, 1);
+            size_t c2 = ca;
+            strip(c, &c2, &cb, 1, 0, 1);
+            if (puts_(o, "<|im_start|>assistant\n<think>\n") || ya_tok_buf_put(o, c + a2, b2 - a2) ||
+                puts_(o, "\n</think>\n\n") || ya_tok_buf_put(o, c + c2, cb - c2))
+                return -1;
+        } else if (puts_(o, "<|im_start|>assistant\n") || ya_tok_buf_put(o, c + ca, cb - ca)) {
+            return -1;
+        }
+        if (puts_(o, "<|im_end|>\n")) return -1;
+    }
+    return gen ? puts_(o, "<|im_start|>assistant\n") : 0;
+}
+
+int ya_chat_render(YaChatFormat fmt, const YaTokenizer *tok, const YaChatMessage *msgs, size_t n,
+                   int add_generation_prompt, char **out, YaError *err) {
+    *out = NULL;
+    YaBuf o = {0};
+    if (ya_tok_buf_put(&o, "", 0)) return ya_fail(err, YA_ERR, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (!msgs[i].role || !msgs[i].content) {
+            ya_tok_buf_free(&o);
+            return ya_fail(err, YA_ERR, "messages[%zu]: role and content are required", i);
+        }
+    int rc;
+    switch (fmt) {
+    case YA_CHAT_LLAMA3: rc = render_llama3(tok, msgs, n, add_generation_prompt, &o); break;
+    case YA_CHAT_MISTRAL: rc = render_mistral(tok, msgs, n, &o, err); break;
+    case YA_CHAT_CHATML: rc = render_chatml(msgs, n, add_generation_prompt, &o); break;
+    case YA_CHAT_QWEN3: rc = render_qwen3(msgs, n, add_generation_prompt, &o); break;
+    default:
+        ya_tok_buf_free(&o);
+        return ya_fail(err, YA_ERR_USAGE, "no chat template: the tokenizer has none we recognise; pick one with --chat-format llama3|mistral|chatml|qwen3");
+    }
+    if (rc) {
+        ya_tok_buf_free(&o);
+        return rc > 0 ? YA_ERR : ya_fail(err, YA_ERR, "out of memory");
+    }
+    *out = o.data;
+    return YA_OK;
+}
