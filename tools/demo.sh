@@ -25,7 +25,10 @@ run "$BIN" score --in "$first" --out "$OUT/scored-sample.jsonl" --detail
 head -c 600 "$OUT/scored-sample.jsonl"; echo " ..."
 
 step "4. Prepare train/val splits: hybrid scoring, dedup, rebalance, stratified split"
-run "$BIN" prepare --input "$OUT/raw" --output "$OUT/data" --train-size 4000 --val-size 400 --min-examples 500
+# Four genres have file names the reference's filename map does not know: name their source types.
+run "$BIN" prepare --input "$OUT/raw" --output "$OUT/data" --train-size 3000 --val-size 400 --min-examples 500 \
+  --source-type brown_e_skill_hobbies.jsonl=historical_book --source-type brown_f_popular_lore.jsonl=historical_book \
+  --source-type brown_h_government.jsonl=government --source-type brown_j_learned.jsonl=academic_paper
 
 step "5. The distrust loss of a primary source vs a coordinated one"
 run "$BIN" loss --auth 0.05 --entropy 7.5
