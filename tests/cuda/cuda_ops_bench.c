@@ -1,0 +1,273 @@
+/* cuda_ops_bench.c — times each CUDA op at Llama-7B layer sizes (T = 4096
+ * tokens, h = 4096, f = 11008, 32 heads of 128, V = 32000) and prints the
+ * achieved rate next to the op's floor-defining quantity (TFLOP/s for GEMMs
+ * and attention, GB/s of compulsory traffic for the memory-bound ops).
+ * Not a test (no assertions on time); a baseline for the performance work.
+ * Each row: median over 5 repetitions of `iters` launches, stream-synchronised
+ * before and after, after one warm-up repetition. Inputs are random.
+ * Usage: cuda_ops_bench (on the GPU machine; exits 77 without a GPU). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend/cuda/cuda_ops.h"
+#include "your_ai/rng.h"
+
+static YaCudaCtx *g_ctx; /* this program's one context (a tool, not the engine) */
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void sync_or_die(void) {
+    YaError err;
+    if (ya_cuda_sync(g_ctx, &err)) {
+        fprintf(stderr, "%s\n", err.message);
+        exit(1);
+    }
+}
+
+static void *dalloc(size_t bytes, const char *what) {
+    YaError err;
+    void *p = ya_cuda_alloc(g_ctx, bytes, what, &err);
+    if (!p) {
+        fprintf(stderr, "%s\n", err.message);
+        exit(1);
+    }
+    return p;
+}
+
+/* Random bf16 (or fp32) device buffer from a host pool of random values. */
+static uint16_t *g_pool_bf16;
+static float *g_pool_f32;
+static const size_t k_pool = (size_t)1 << 24;
+
+static void *rand_dev(size_t n, int f32, const char *what) {
+    size_t esz = f32 ? 4 : 2;
+    char *d = dalloc(n * esz, what);
+    for (size_t off = 0; off < n; off += k_pool) {
+        size_t len = n - off < k_pool ? n - off : k_pool;
+        ya_cuda_upload(g_ctx, d + off * esz, f32 ? (void *)g_pool_f32 : (void *)g_pool_bf16, len * esz);
+    }
+    sync_or_die();
+    return d;
+}
+
+typedef void (*BenchFn)(void *arg);
+
+static double time_ms(BenchFn fn, void *arg, int iters) {
+    double reps[5];
+    fn(arg); /* warm-up: handles, heuristics, module load */
+    sync_or_die();
+    for (int r = 0; r < 5; r++) {
+        double t0 = now_s();
+        for (int i = 0; i < iters; i++) fn(arg);
+        sync_or_die();
+        reps[r] = (now_s() - t0) * 1e3 / iters;
+    }
+    for (int i = 0; i < 5; i++) /* median of 5 */
+        for (int j = i + 1; j < 5; j++)
+            if (reps[j] < reps[i]) {
+                double t = reps[i];
+                reps[i] = reps[j];
+                reps[j] = t;
+            }
+    return reps[2];
+}
+
+static void report_flops(const char *name, double ms, double flops) {
+    printf("%-52s %9.3f ms  %8.1f TFLOP/s\n", name, ms, flops / (ms * 1e-3) / 1e12);
+}
+static void report_bytes(const char *name, double ms, double bytes) {
+    printf("%-52s %9.3f ms  %8.1f GB/s\n", name, ms, bytes / (ms * 1e-3) / 1e9);
+}
+
+typedef struct Args {
+    const YaCudaOps *ops;
+    void *a, *b, *c, *d, *e, *f, *g;
+    int M, K, N, T, h, V, n_h, n_kv, dh, chunk;
+    size_t n;
+} Args;
+
+static void b_linear(void *p) {
+    Args *a = p;
+    a->ops->linear(g_ctx, a->c, a->a, a->b, NULL, YA_DTYPE_BF16, a->M, a->K, a->N, 0);
+}
+static void b_linear_bwd(void *p) {
+    Args *a = p;
+    a->ops->linear_backward(g_ctx, a->d, a->e, NULL, a->c, a->a, a->b, YA_DTYPE_BF16, a->M, a->K, a->N);
+}
+static void b_rmsnorm(void *p) {
+    Args *a = p;
+    a->ops->rmsnorm(g_ctx, a->c, a->d, a->a, a->b, a->M, a->h, 1e-5f);
+}
+static void b_rmsnorm_bwd(void *p) {
+    Args *a = p;
+    a->ops->rmsnorm_backward(g_ctx, a->e, NULL, a->c, a->a, a->b, a->d, a->M, a->h);
+}
+static void b_swiglu(void *p) {
+    Args *a = p;
+    a->ops->swiglu(g_ctx, a->c, a->a, a->b, a->n);
+}
+static void b_rope(void *p) {
+    Args *a = p;
+    a->ops->rope(g_ctx, a->a, a->b, a->c, a->T, a->n_h, a->dh);
+}
+static void b_attn(void *p) {
+    Args *a = p;
+    a->ops->attention(g_ctx, a->d, a->e, a->a, a->b, a->c, a->T, a->T, 0, a->n_h, a->n_kv, a->dh);
+}
+static void b_attn_bwd(void *p) {
+    Args *a = p;
+    a->ops->attention_backward(g_ctx, a->f, a->g, a->g, a->d, a->e, a->d, a->a, a->b, a->c, a->T, a->T, 0, a->n_h,
+                               a->n_kv, a->dh);
+}
+static void b_ce(void *p) {
+    Args *a = p;
+    a->ops->cross_entropy(g_ctx, NULL, a->d, a->e, a->a, a->b, YA_DTYPE_BF16, a->c, a->f, a->T, a->h, a->V,
+                          a->chunk, a->g);
+}
+static void b_adamw(void *p) {
+    Args *a = p;
+    a->ops->adamw(g_ctx, 0, 0.9, 0.999, 1e-8, 0.01, 10, 1e-4, a->a, a->b, a->c, a->d, a->n);
+}
+static void b_norm(void *p) {
+    Args *a = p;
+    a->ops->grad_global_norm(g_ctx, a->b, a->n);
+}
+
+int main(void) {
+    YaError err;
+    if (ya_cuda_create(&g_ctx, 0, (size_t)6 << 30, &err)) {
+        printf("SKIP: %s\n", err.message);
+        return 77;
+    }
+    printf("device: %s\n", ya_cuda_info(g_ctx)->name);
+    YaRng rng;
+    ya_rng_seed(&rng, 1234, "cuda_ops_bench");
+    g_pool_bf16 = malloc(k_pool * 2);
+    g_pool_f32 = malloc(k_pool * 4);
+    for (size_t i = 0; i < k_pool; i++) {
+        g_pool_f32[i] = 0.5f * (2.0f * ya_rng_uniform_f32(&rng) - 1.0f);
+        g_pool_bf16[i] = ya_f32_to_bf16(g_pool_f32[i]);
+    }
+    const YaCudaOps *ops = ya_backend_cuda();
+    const int T = 4096, h = 4096, f = 11008, n_h = 32, dh = 128, V = 32000;
+    char name[96];
+
+    /* GEMMs: q/k/v/o-sized and MLP-sized projections */
+    int shapes[2][3] = {{T, h, h}, {T, h, f}};
+    for (int s = 0; s < 2; s++) {
+        size_t mark = ya_cuda_mark(g_ctx);
+        Args a = {.ops = ops, .M = shapes[s][0], .K = shapes[s][1], .N = shapes[s][2]};
+        a.a = rand_dev((size_t)a.M * a.K, 0, "x");
+        a.b = rand_dev((size_t)a.N * a.K, 0, "w");
+        a.c = rand_dev((size_t)a.M * a.N, 0, "y");
+        a.d = rand_dev((size_t)a.M * a.K, 0, "dx");
+        a.e = rand_dev((size_t)a.N * a.K, 1, "dw");
+        double fl = 2.0 * a.M * a.N * a.K;
+        snprintf(name, sizeof name, "linear bf16 %dx%dx%d", a.M, a.K, a.N);
+        report_flops(name, time_ms(b_linear, &a, 10), fl);
+        snprintf(name, sizeof name, "linear_backward bf16 (dx + dw f32) %dx%dx%d", a.M, a.K, a.N);
+        report_flops(name, time_ms(b_linear_bwd, &a, 10), 2 * fl);
+        ya_cuda_release(g_ctx, mark);
+    }
+    {
+        size_t mark = ya_cuda_mark(g_ctx);
+        Args a = {.ops = ops, .M = T, .h = h};
+        a.a = rand_dev((size_t)T * h, 0, "x");
+        a.b = rand_dev((size_t)h, 0, "w");
+        a.c = rand_dev((size_t)T * h, 0, "y");
+        a.d = rand_dev((size_t)T, 1, "rstd");
+        a.e = rand_dev((size_t)T * h, 0, "dx");
+        snprintf(name, sizeof name, "rmsnorm %dx%d", T, h);
+        report_bytes(name, time_ms(b_rmsnorm, &a, 50), 4.0 * T * h);
+        ops->rmsnorm(g_ctx, a.c, a.d, a.a, a.b, T, h, 1e-5f); /* a real rstd for the backward */
+        snprintf(name, sizeof name, "rmsnorm_backward (dx) %dx%d", T, h);
+        report_bytes(name, time_ms(b_rmsnorm_bwd, &a, 50), 8.0 * T * h);
+        ya_cuda_release(g_ctx, mark);
+    }
+    {
+        size_t mark = ya_cuda_mark(g_ctx);
+        Args a = {.ops = ops, .n = (size_t)T * f};
+        a.a = rand_dev(a.n, 0, "gate");
+        a.b = rand_dev(a.n, 0, "up");
+        a.c = rand_dev(a.n, 0, "out");
+        snprintf(name, sizeof name, "swiglu n=%zu", a.n);
+        report_bytes(name, time_ms(b_swiglu, &a, 50), 6.0 * a.n);
+        ya_cuda_release(g_ctx, mark);
+    }
+    {
+        size_t mark = ya_cuda_mark(g_ctx);
+        Args a = {.ops = ops, .T = T, .n_h = n_h, .dh = dh};
+        a.a = rand_dev((size_t)T * n_h * dh, 0, "x");
+        a.b = rand_dev((size_t)T * dh / 2, 1, "cos");
+        a.c = rand_dev((size_t)T * dh / 2, 1, "sin");
+        snprintf(name, sizeof name, "rope T%d h%d d%d", T, n_h, dh);
+        report_bytes(name, time_ms(b_rope, &a, 50), 4.0 * T * n_h * dh);
+        ya_cuda_release(g_ctx, mark);
+    }
+    {
+        /* one sequence of 2048 (the batch of 2 runs it twice) */
+        int Ts = 2048;
+        size_t mark = ya_cuda_mark(g_ctx), nq = (size_t)Ts * n_h * dh;
+        Args a = {.ops = ops, .T = Ts, .n_h = n_h, .n_kv = n_h, .dh = dh};
+        a.a = rand_dev(nq, 0, "q");
+        a.b = rand_dev(nq, 0, "k");
+        a.c = rand_dev(nq, 0, "v");
+        a.d = rand_dev(nq, 0, "out");
+        a.e = rand_dev((size_t)n_h * Ts, 1, "lse");
+        a.f = rand_dev(nq, 0, "dq");
+        a.g = rand_dev(nq, 0, "dkdv");
+        double fl = 4.0 * n_h * dh * ((double)Ts * (Ts + 1) / 2); /* causal: QKᵀ and PV */
+        snprintf(name, sizeof name, "attention (warp reference) T%d h%d d%d", Ts, n_h, dh);
+        report_flops(name, time_ms(b_attn, &a, 1), fl);
+        snprintf(name, sizeof name, "attention_backward (warp reference) T%d", Ts);
+        report_flops(name, time_ms(b_attn_bwd, &a, 1), 2.5 * fl);
+        ya_cuda_release(g_ctx, mark);
+    }
+    {
+        size_t mark = ya_cuda_mark(g_ctx);
+        Args a = {.ops = ops, .T = T, .h = h, .V = V, .chunk = 8192};
+        a.a = rand_dev((size_t)T * h, 0, "x");
+        a.b = rand_dev((size_t)V * h, 0, "lm_head");
+        int32_t *tg = malloc((size_t)T * 4);
+        float *wt = malloc((size_t)T * 4);
+        for (int t = 0; t < T; t++) {
+            tg[t] = (int32_t)ya_rng_below(&rng, V);
+            wt[t] = 1.0f / T;
+        }
+        a.c = dalloc((size_t)T * 4, "targets");
+        a.f = dalloc((size_t)T * 4, "weights");
+        ya_cuda_upload(g_ctx, a.c, tg, (size_t)T * 4);
+        ya_cuda_upload(g_ctx, a.f, wt, (size_t)T * 4);
+        a.d = rand_dev((size_t)T * h, 0, "dx");
+        a.e = rand_dev((size_t)V * h, 1, "dw");
+        a.g = dalloc(ops->cross_entropy_scratch(T, h, V, a.chunk) * sizeof(float), "scratch");
+        double fl = 2.0 * T * h * V * 4; /* logits twice, dx, dw */
+        snprintf(name, sizeof name, "cross_entropy fwd+bwd T%d h%d V%d C%d", T, h, V, a.chunk);
+        report_flops(name, time_ms(b_ce, &a, 3), fl);
+        free(tg), free(wt);
+        ya_cuda_release(g_ctx, mark);
+    }
+    {
+        size_t mark = ya_cuda_mark(g_ctx);
+        Args a = {.ops = ops, .n = (size_t)40 << 20};
+        a.a = rand_dev(a.n, 1, "p");
+        a.b = rand_dev(a.n, 1, "g");
+        a.c = rand_dev(a.n, 1, "m");
+        a.d = rand_dev(a.n, 1, "v");
+        snprintf(name, sizeof name, "adamw n=%zu", a.n);
+        report_bytes(name, time_ms(b_adamw, &a, 20), 28.0 * a.n);
+        snprintf(name, sizeof name, "grad_global_norm n=%zu (incl. sync + 8-byte copy)", a.n);
+        report_bytes(name, time_ms(b_norm, &a, 20), 4.0 * a.n);
+        ya_cuda_release(g_ctx, mark);
+    }
+    ya_cuda_destroy(g_ctx);
+    free(g_pool_bf16), free(g_pool_f32);
+    return 0;
+}

@@ -1,0 +1,507 @@
+/* test_cuda_ops.c — every CUDA op against the CPU op (the specification) on
+ * fresh random inputs, forward and backward, plus the CUDA backend's error
+ * messages (out of memory, unsupported dtype).
+ *
+ * Metric: rel = max|cuda − cpu| / max|cpu| over the whole output tensor.
+ * Tolerances (docs/CUDA.md): bf16 outputs 1e-2; fp32 outputs 1e-5 (AdamW, the
+ * fp32 GEMM, rstd, nll and the loss included); the fp64 global norm 1e-12.
+ * For bf16 ops the random inputs are rounded to bf16 first and the CPU op runs
+ * on those exact values in fp32, so the difference measures the kernel, not
+ * the input rounding. Inputs are drawn from a fresh seed each run (printed;
+ * YA_TEST_SEED=n repeats one). Exits 77 (ctest: skipped) without a GPU. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend/backend.h"
+#include "backend/cuda/cuda_ops.h"
+#include "test_util.h"
+#include "your_ai/optimizer.h"
+#include "your_ai/rng.h"
+#include "your_ai/safetensors.h"
+
+#define TOL_BF16 1e-2
+#define TOL_F32 1e-5
+
+typedef struct Env {
+    YaCudaCtx *ctx;
+    const YaCudaOps *gpu;
+    const YaBackendOps *cpu;
+    YaRng rng;
+} Env;
+
+/* ---- host helpers ---------------------------------------------------------- */
+
+static float *rand_f32(Env *e, size_t n, float scale) {
+    float *a = malloc(n * sizeof *a);
+    for (size_t i = 0; i < n; i++) a[i] = scale * (2.0f * ya_rng_uniform_f32(&e->rng) - 1.0f);
+    return a;
+}
+
+/* Random values already representable in bf16 (so CPU and GPU see the same inputs). */
+static float *rand_bf16vals(Env *e, size_t n, float scale) {
+    float *a = rand_f32(e, n, scale);
+    for (size_t i = 0; i < n; i++) a[i] = ya_bf16_to_f32(ya_f32_to_bf16(a[i]));
+    return a;
+}
+
+static void *dev_alloc(Env *e, size_t bytes, const char *what) {
+    YaError err;
+    void *p = ya_cuda_alloc(e->ctx, bytes, what, &err);
+    if (!p) {
+        fprintf(stderr, "%s\n", err.message);
+        exit(1);
+    }
+    return p;
+}
+
+static YaBf16 *dev_bf16(Env *e, const float *host, size_t n) {
+    YaBf16 *tmp = malloc(n * sizeof *tmp);
+    for (size_t i = 0; i < n; i++) tmp[i] = ya_f32_to_bf16(host[i]);
+    YaBf16 *d = dev_alloc(e, n * sizeof *d, "bf16 input");
+    /* From pageable memory the call returns once tmp is staged: freeing it next is safe. */
+    ya_cuda_upload(e->ctx, d, tmp, n * sizeof *d);
+    free(tmp);
+    return d;
+}
+
+static float *dev_f32(Env *e, const float *host, size_t n) {
+    float *d = dev_alloc(e, n * sizeof *d, "f32 input");
+    ya_cuda_upload(e->ctx, d, host, n * sizeof *d);
+    return d;
+}
+
+/* Downloads and converts; any pending CUDA error fails the test. */
+static float *get_bf16(Env *e, const YaBf16 *d, size_t n) {
+    YaBf16 *tmp = malloc(n * sizeof *tmp);
+    memset(tmp, 0xff, n * sizeof *tmp); /* poison: NaN if never written */
+    ya_cuda_download(e->ctx, tmp, d, n * sizeof *tmp);
+    YaError err;
+    int rc = ya_cuda_sync(e->ctx, &err);
+    CHECK_MSG(rc == YA_OK, "%s", err.message);
+    float *h = malloc(n * sizeof *h);
+    for (size_t i = 0; i < n; i++) h[i] = ya_bf16_to_f32(tmp[i]);
+    free(tmp);
+    return h;
+}
+
+static float *get_f32(Env *e, const float *d, size_t n) {
+    float *h = malloc(n * sizeof *h);
+    memset(h, 0xff, n * sizeof *h);
+    ya_cuda_download(e->ctx, h, d, n * sizeof *h);
+    YaError err;
+    int rc = ya_cuda_sync(e->ctx, &err);
+    CHECK_MSG(rc == YA_OK, "%s", err.message);
+    return h;
+}
+
+/* max|a − b| / max|b|; NaN anywhere gives +inf. */
+static double rel_err(const float *a, const float *b, size_t n) {
+    double num = 0.0, den = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        if (isnan(d)) return INFINITY;
+        if (d > num) num = d;
+        if (fabs((double)b[i]) > den) den = fabs((double)b[i]);
+    }
+    return den > 0 ? num / den : num;
+}
+
+static void expect(const char *op, const char *what, double rel, double tol) {
+    printf("%-28s %-10s rel %.3e  (tol %.0e)  %s\n", op, what, rel, tol, rel <= tol ? "ok" : "FAIL");
+    CHECK_MSG(rel <= tol, "%s %s: rel %.3e > %.0e", op, what, rel, tol);
+}
+
+static void compare_bf16(Env *e, const char *op, const char *what, const YaBf16 *d, const float *ref, size_t n,
+                         double tol) {
+    float *h = get_bf16(e, d, n);
+    expect(op, what, rel_err(h, ref, n), tol);
+    free(h);
+}
+
+static void compare_f32(Env *e, const char *op, const char *what, const float *d, const float *ref, size_t n,
+                        double tol) {
+    float *h = get_f32(e, d, n);
+    expect(op, what, rel_err(h, ref, n), tol);
+    free(h);
+}
+
+/* ---- linear -------------------------------------------------------------------- */
+
+static void test_linear(Env *e, YaDtype dt, int M, int K, int N, int with_bias, int accumulate) {
+    int bf = dt == YA_DTYPE_BF16;
+    double tol = bf ? TOL_BF16 : TOL_F32;
+    char op[64];
+    snprintf(op, sizeof op, "linear %s %dx%dx%d%s%s", bf ? "bf16" : "f32", M, K, N, with_bias ? " +b" : "",
+             accumulate ? " +=" : "");
+    size_t mark = ya_cuda_mark(e->ctx);
+    float *(*gen)(Env *, size_t, float) = bf ? rand_bf16vals : rand_f32;
+    float *x = gen(e, (size_t)M * K, 1.0f), *w = gen(e, (size_t)N * K, 0.5f);
+    float *b = with_bias ? gen(e, (size_t)N, 1.0f) : NULL, *y = gen(e, (size_t)M * N, 1.0f);
+    void *dx = bf ? (void *)dev_bf16(e, x, (size_t)M * K) : (void *)dev_f32(e, x, (size_t)M * K);
+    void *dw = bf ? (void *)dev_bf16(e, w, (size_t)N * K) : (void *)dev_f32(e, w, (size_t)N * K);
+    void *db = !b ? NULL : bf ? (void *)dev_bf16(e, b, (size_t)N) : (void *)dev_f32(e, b, (size_t)N);
+    void *dy = bf ? (void *)dev_bf16(e, y, (size_t)M * N) : (void *)dev_f32(e, y, (size_t)M * N);
+
+    e->cpu->linear(y, x, w, b, M, K, N, accumulate);
+    e->gpu->linear(e->ctx, dy, dx, dw, db, dt, M, K, N, accumulate);
+    if (bf) compare_bf16(e, op, "y", dy, y, (size_t)M * N, tol);
+    else compare_f32(e, op, "y", dy, y, (size_t)M * N, tol);
+
+    /* backward: all three gradients accumulate into random initial contents */
+    float *gy = gen(e, (size_t)M * N, 1.0f);
+    float *gx = gen(e, (size_t)M * K, 1.0f), *gw = rand_f32(e, (size_t)N * K, 1.0f), *gb = rand_f32(e, (size_t)N, 1.0f);
+    void *dgy = bf ? (void *)dev_bf16(e, gy, (size_t)M * N) : (void *)dev_f32(e, gy, (size_t)M * N);
+    void *dgx = bf ? (void *)dev_bf16(e, gx, (size_t)M * K) : (void *)dev_f32(e, gx, (size_t)M * K);
+    float *dgw = dev_f32(e, gw, (size_t)N * K), *dgb = dev_f32(e, gb, (size_t)N);
+    e->cpu->linear_backward(gx, gw, with_bias ? gb : NULL, gy, x, w, M, K, N);
+    e->gpu->linear_backward(e->ctx, dgx, dgw, with_bias ? dgb : NULL, dgy, dx, dw, dt, M, K, N);
+    snprintf(op + strlen(op), sizeof op - strlen(op), " bwd");
+    if (bf) compare_bf16(e, op, "dx", dgx, gx, (size_t)M * K, tol);
+    else compare_f32(e, op, "dx", dgx, gx, (size_t)M * K, tol);
+    compare_f32(e, op, "dw (f32)", dgw, gw, (size_t)N * K, bf ? TOL_BF16 : TOL_F32);
+    if (with_bias) compare_f32(e, op, "db (f32)", dgb, gb, (size_t)N, TOL_F32);
+    free(x), free(w), free(b), free(y), free(gy), free(gx), free(gw), free(gb);
+    ya_cuda_release(e->ctx, mark);
+}
+
+/* ---- rmsnorm ------------------------------------------------------------------- */
+
+static void test_rmsnorm(Env *e, int M, int h) {
+    size_t mark = ya_cuda_mark(e->ctx), n = (size_t)M * h;
+    char op[64];
+    snprintf(op, sizeof op, "rmsnorm %dx%d", M, h);
+    float *x = rand_bf16vals(e, n, 2.0f), *w = rand_bf16vals(e, (size_t)h, 1.5f);
+    float *y = malloc(n * sizeof *y), *rstd = malloc((size_t)M * sizeof *rstd);
+    YaBf16 *dx_ = dev_bf16(e, x, n), *dw_ = dev_bf16(e, w, (size_t)h), *dy_ = dev_alloc(e, n * 2, "y");
+    float *drstd = dev_alloc(e, (size_t)M * sizeof(float), "rstd");
+    e->cpu->rmsnorm(y, rstd, x, w, M, h, 1e-5f);
+    e->gpu->rmsnorm(e->ctx, dy_, drstd, dx_, dw_, M, h, 1e-5f);
+    compare_bf16(e, op, "y", dy_, y, n, TOL_BF16);
+    compare_f32(e, op, "rstd (f32)", drstd, rstd, (size_t)M, TOL_F32);
+
+    float *gy = rand_bf16vals(e, n, 1.0f), *gx = rand_bf16vals(e, n, 1.0f), *gw = rand_f32(e, (size_t)h, 1.0f);
+    YaBf16 *dgy = dev_bf16(e, gy, n), *dgx = dev_bf16(e, gx, n);
+    float *dgw = dev_f32(e, gw, (size_t)h);
+    /* Both sides take the CPU rstd so the backward is compared on its own. */
+    float *drstd_ref = dev_f32(e, rstd, (size_t)M);
+    e->cpu->rmsnorm_backward(gx, gw, gy, x, w, rstd, M, h);
+    e->gpu->rmsnorm_backward(e->ctx, dgx, dgw, dgy, dx_, dw_, drstd_ref, M, h);
+    snprintf(op + strlen(op), sizeof op - strlen(op), " bwd");
+    compare_bf16(e, op, "dx", dgx, gx, n, TOL_BF16);
+    compare_f32(e, op, "dw (f32)", dgw, gw, (size_t)h, TOL_F32);
+    free(x), free(w), free(y), free(rstd), free(gy), free(gx), free(gw);
+    ya_cuda_release(e->ctx, mark);
+}
+
+/* ---- rope ------------------------------------------------------------------------ */
+
+static void test_rope(Env *e, int T, int n_heads, int d) {
+    size_t mark = ya_cuda_mark(e->ctx), n = (size_t)T * n_heads * d, nt = (size_t)T * (d / 2);
+    char op[64];
+    snprintf(op, sizeof op, "rope T%d h%d d%d", T, n_heads, d);
+    float *cs = malloc(nt * sizeof *cs), *sn = malloc(nt * sizeof *sn);
+    int pos0 = (int)ya_rng_below(&e->rng, 1000);
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < d / 2; i++) {
+            double ang = (pos0 + t) * pow(10000.0, -2.0 * i / d);
+            cs[(size_t)t * (d / 2) + i] = (float)cos(ang);
+            sn[(size_t)t * (d / 2) + i] = (float)sin(ang);
+        }
+    float *dcs = dev_f32(e, cs, nt), *dsn = dev_f32(e, sn, nt);
+    float *x = rand_bf16vals(e, n, 2.0f);
+    YaBf16 *dx_ = dev_bf16(e, x, n);
+    e->cpu->rope(x, cs, sn, T, n_heads, d);
+    e->gpu->rope(e->ctx, dx_, dcs, dsn, T, n_heads, d);
+    compare_bf16(e, op, "x", dx_, x, n, TOL_BF16);
+    float *g = rand_bf16vals(e, n, 1.0f);
+    YaBf16 *dg = dev_bf16(e, g, n);
+    e->cpu->rope_backward(g, cs, sn, T, n_heads, d);
+    e->gpu->rope_backward(e->ctx, dg, dcs, dsn, T, n_heads, d);
+    snprintf(op + strlen(op), sizeof op - strlen(op), " bwd");
+    compare_bf16(e, op, "dx", dg, g, n, TOL_BF16);
+    free(cs), free(sn), free(x), free(g);
+    ya_cuda_release(e->ctx, mark);
+}
+
+/* ---- attention ------------------------------------------------------------------ */
+
+static void test_attention(Env *e, int T, int pos0, int n_h, int n_kv, int d) {
+    int Tk = pos0 + T;
+    size_t mark = ya_cuda_mark(e->ctx), nq = (size_t)T * n_h * d, nk = (size_t)Tk * n_kv * d;
+    char op[64];
+    snprintf(op, sizeof op, "attention T%d pos0 %d h%d/%d d%d", T, pos0, n_h, n_kv, d);
+    float *q = rand_bf16vals(e, nq, 3.0f), *k = rand_bf16vals(e, nk, 1.0f), *v = rand_bf16vals(e, nk, 1.0f);
+    float *out = malloc(nq * sizeof *out), *att = malloc((size_t)n_h * T * Tk * sizeof *att);
+    YaBf16 *dq_ = dev_bf16(e, q, nq), *dk_ = dev_bf16(e, k, nk), *dv_ = dev_bf16(e, v, nk);
+    YaBf16 *dout_ = dev_alloc(e, nq * 2, "out");
+    float *dlse = dev_alloc(e, (size_t)n_h * T * sizeof(float), "lse");
+    e->cpu->attention(out, att, q, k, v, T, Tk, pos0, n_h, n_kv, d);
+    e->gpu->attention(e->ctx, dout_, dlse, dq_, dk_, dv_, T, Tk, pos0, n_h, n_kv, d);
+    compare_bf16(e, op, "out", dout_, out, nq, TOL_BF16);
+
+    float *go = rand_bf16vals(e, nq, 1.0f), *gq = rand_bf16vals(e, nq, 0.1f);
+    float *gk = rand_bf16vals(e, nk, 0.1f), *gv = rand_bf16vals(e, nk, 0.1f);
+    YaBf16 *dgo = dev_bf16(e, go, nq), *dgq = dev_bf16(e, gq, nq), *dgk = dev_bf16(e, gk, nk), *dgv = dev_bf16(e, gv, nk);
+    e->cpu->attention_backward(gq, gk, gv, go, att, out, q, k, v, T, Tk, pos0, n_h, n_kv, d);
+    e->gpu->attention_backward(e->ctx, dgq, dgk, dgv, dgo, dlse, dout_, dq_, dk_, dv_, T, Tk, pos0, n_h, n_kv, d);
+    snprintf(op + strlen(op), sizeof op - strlen(op), " bwd");
+    compare_bf16(e, op, "dq", dgq, gq, nq, TOL_BF16);
+    compare_bf16(e, op, "dk", dgk, gk, nk, TOL_BF16);
+    compare_bf16(e, op, "dv", dgv, gv, nk, TOL_BF16);
+    free(q), free(k), free(v), free(out), free(att), free(go), free(gq), free(gk), free(gv);
+    ya_cuda_release(e->ctx, mark);
+}
+
+/* ---- swiglu, add ------------------------------------------------------------------ */
+
+static void test_activation(Env *e, size_t n) {
+    size_t mark = ya_cuda_mark(e->ctx);
+    char op[64];
+    snprintf(op, sizeof op, "swiglu n%zu", n);
+    float *g = rand_bf16vals(e, n, 6.0f), *u = rand_bf16vals(e, n, 2.0f), *out = malloc(n * sizeof *out);
+    YaBf16 *dg = dev_bf16(e, g, n), *du = dev_bf16(e, u, n), *dout = dev_alloc(e, n * 2, "out");
+    e->cpu->swiglu(out, g, u, n);
+    e->gpu->swiglu(e->ctx, dout, dg, du, n);
+    compare_bf16(e, op, "out", dout, out, n, TOL_BF16);
+
+    float *go = rand_bf16vals(e, n, 1.0f), *gg = rand_bf16vals(e, n, 1.0f), *gu = rand_bf16vals(e, n, 1.0f);
+    YaBf16 *dgo = dev_bf16(e, go, n), *dgg = dev_bf16(e, gg, n), *dgu = dev_bf16(e, gu, n);
+    e->cpu->swiglu_backward(gg, gu, go, g, u, n);
+    e->gpu->swiglu_backward(e->ctx, dgg, dgu, dgo, dg, du, n);
+    snprintf(op + strlen(op), sizeof op - strlen(op), " bwd");
+    compare_bf16(e, op, "dgate", dgg, gg, n, TOL_BF16);
+    compare_bf16(e, op, "dup", dgu, gu, n, TOL_BF16);
+
+    float *y = rand_bf16vals(e, n, 1.0f), *x = rand_bf16vals(e, n, 1.0f);
+    YaBf16 *dy = dev_bf16(e, y, n), *dxx = dev_bf16(e, x, n);
+    e->cpu->add(y, x, n);
+    e->gpu->add(e->ctx, dy, dxx, n);
+    snprintf(op, sizeof op, "add n%zu", n);
+    compare_bf16(e, op, "y", dy, y, n, TOL_BF16);
+    free(g), free(u), free(out), free(go), free(gg), free(gu), free(y), free(x);
+    ya_cuda_release(e->ctx, mark);
+}
+
+/* ---- embedding, to_f32 ----------------------------------------------------------- */
+
+static void test_embedding(Env *e, YaDtype dt, int V, int T, int h) {
+    size_t mark = ya_cuda_mark(e->ctx), nt = (size_t)V * h, esz = ya_dtype_size(dt);
+    char op[64];
+    snprintf(op, sizeof op, "embedding %s V%d T%d h%d", ya_dtype_name(dt), V, T, h);
+    float *tab = rand_f32(e, nt, 1.0f);
+    void *stored = malloc(nt * esz);
+    ya_from_f32(dt, tab, stored, nt);
+    int32_t *ids = malloc((size_t)T * sizeof *ids);
+    for (int t = 0; t < T; t++) ids[t] = (int32_t)ya_rng_below(&e->rng, (uint64_t)V); /* T > V: repeats */
+    void *dtab = dev_alloc(e, nt * esz, "table");
+    int32_t *dids = dev_alloc(e, (size_t)T * sizeof *ids, "ids");
+    ya_cuda_upload(e->ctx, dtab, stored, nt * esz);
+    ya_cuda_upload(e->ctx, dids, ids, (size_t)T * sizeof *ids);
+    float *out = malloc((size_t)T * h * sizeof *out);
+    YaBf16 *dout = dev_alloc(e, (size_t)T * h * 2, "out");
+    e->cpu->embedding(out, stored, dt, ids, T, h);
+    for (size_t i = 0; i < (size_t)T * h; i++) out[i] = ya_bf16_to_f32(ya_f32_to_bf16(out[i])); /* bf16 activations */
+    e->gpu->embedding(e->ctx, dout, dtab, dt, dids, T, h);
+    compare_bf16(e, op, "out", dout, out, (size_t)T * h, TOL_F32); /* a copy: exact up to the one rounding */
+
+    float *conv = malloc(nt * sizeof *conv), *dconv = dev_alloc(e, nt * sizeof(float), "to_f32");
+    e->cpu->to_f32(conv, stored, dt, nt);
+    e->gpu->to_f32(e->ctx, dconv, dtab, dt, nt);
+    snprintf(op, sizeof op, "to_f32 %s n%zu", ya_dtype_name(dt), nt);
+    compare_f32(e, op, "dst", dconv, conv, nt, 0.0);
+
+    float *gtab = rand_f32(e, nt, 1.0f), *gout = rand_bf16vals(e, (size_t)T * h, 1.0f);
+    float *dgtab = dev_f32(e, gtab, nt);
+    YaBf16 *dgout = dev_bf16(e, gout, (size_t)T * h);
+    e->cpu->embedding_backward(gtab, gout, ids, T, h);
+    e->gpu->embedding_backward(e->ctx, dgtab, dgout, dids, T, h);
+    snprintf(op, sizeof op, "embedding bwd V%d T%d h%d", V, T, h);
+    compare_f32(e, op, "dtable (f32)", dgtab, gtab, nt, TOL_F32);
+    free(tab), free(stored), free(ids), free(out), free(conv), free(gtab), free(gout);
+    ya_cuda_release(e->ctx, mark);
+}
+
+/* ---- cross-entropy (lm_head fused, chunked over V) -------------------------------- */
+
+static void test_cross_entropy(Env *e, int T, int h, int V, int chunk) {
+    size_t mark = ya_cuda_mark(e->ctx), nx = (size_t)T * h, nw = (size_t)V * h;
+    char op[64];
+    snprintf(op, sizeof op, "cross_entropy T%d h%d V%d C%d", T, h, V, chunk);
+    float *x = rand_bf16vals(e, nx, 2.0f), *wf = rand_bf16vals(e, nw, 1.0f);
+    YaBf16 *wb = malloc(nw * sizeof *wb);
+    for (size_t i = 0; i < nw; i++) wb[i] = ya_f32_to_bf16(wf[i]);
+    int32_t *tg = malloc((size_t)T * sizeof *tg);
+    float *wt = malloc((size_t)T * sizeof *wt);
+    for (int t = 0; t < T; t++) {
+        /* a quarter of the rows unsupervised, and their targets out of range (must not be read) */
+        int masked = ya_rng_below(&e->rng, 4) == 0;
+        wt[t] = masked ? 0.0f : (0.5f + ya_rng_uniform_f32(&e->rng)) / (float)T;
+        tg[t] = masked ? -7 : (int32_t)ya_rng_below(&e->rng, (uint64_t)V);
+    }
+    float *nll = malloc((size_t)T * sizeof *nll), *gx = rand_f32(e, nx, 0.01f), *gw = rand_f32(e, nw, 0.01f);
+    for (size_t i = 0; i < nx; i++) gx[i] = ya_bf16_to_f32(ya_f32_to_bf16(gx[i]));
+    float *cpu_scratch = malloc(e->cpu->cross_entropy_scratch(T, h, V, chunk) * sizeof(float));
+
+    YaBf16 *dx_ = dev_bf16(e, x, nx), *dw_ = dev_alloc(e, nw * 2, "lm_head"), *dgx = dev_bf16(e, gx, nx);
+    ya_cuda_upload(e->ctx, dw_, wb, nw * 2);
+    int32_t *dtg = dev_alloc(e, (size_t)T * 4, "targets");
+    ya_cuda_upload(e->ctx, dtg, tg, (size_t)T * 4);
+    float *dwt = dev_f32(e, wt, (size_t)T), *dnll = dev_alloc(e, (size_t)T * 4, "nll"), *dgw = dev_f32(e, gw, nw);
+    float *dscratch = dev_alloc(e, e->gpu->cross_entropy_scratch(T, h, V, chunk) * sizeof(float), "ce scratch");
+
+    /* evaluation only (no pass 2) */
+    double ref0 = e->cpu->cross_entropy(nll, NULL, NULL, x, wb, YA_DTYPE_BF16, tg, wt, T, h, V, chunk, cpu_scratch);
+    double got0 = e->gpu->cross_entropy(e->ctx, dnll, NULL, NULL, dx_, dw_, YA_DTYPE_BF16, dtg, dwt, T, h, V, chunk,
+                                        dscratch);
+    expect(op, "loss (eval)", fabs(got0 - ref0) / fabs(ref0), TOL_F32);
+    compare_f32(e, op, "nll (f32)", dnll, nll, (size_t)T, TOL_F32);
+
+    double ref = e->cpu->cross_entropy(nll, gx, gw, x, wb, YA_DTYPE_BF16, tg, wt, T, h, V, chunk, cpu_scratch);
+    double got = e->gpu->cross_entropy(e->ctx, dnll, dgx, dgw, dx_, dw_, YA_DTYPE_BF16, dtg, dwt, T, h, V, chunk,
+                                       dscratch);
+    expect(op, "loss", fabs(got - ref) / fabs(ref), TOL_F32);
+    snprintf(op + strlen(op), sizeof op - strlen(op), " bwd");
+    compare_bf16(e, op, "dx", dgx, gx, nx, TOL_BF16);
+    compare_f32(e, op, "dw (f32)", dgw, gw, nw, TOL_BF16); /* from bf16 dlogits */
+    free(x), free(wf), free(wb), free(tg), free(wt), free(nll), free(gx), free(gw), free(cpu_scratch);
+    ya_cuda_release(e->ctx, mark);
+}
+
+/* ---- optimizer ------------------------------------------------------------------- */
+
+static void test_adamw(Env *e, YaOptimizerKind kind, size_t n, int steps) {
+    size_t mark = ya_cuda_mark(e->ctx);
+    char op[64];
+    snprintf(op, sizeof op, "%s n%zu x%d steps", ya_optimizer_name(kind), n, steps);
+    YaAdamWConfig cfg;
+    ya_adamw_defaults(&cfg);
+    cfg.kind = kind;
+    float *p = rand_f32(e, n, 1.0f), *m = rand_f32(e, n, 0.1f), *v = rand_f32(e, n, 0.01f);
+    for (size_t i = 0; i < n; i++) v[i] = fabsf(v[i]);
+    float *dp = dev_f32(e, p, n), *dm = dev_f32(e, m, n), *dv = dev_f32(e, v, n), *dg = dev_alloc(e, n * 4, "g");
+    long long t0 = 1 + (long long)ya_rng_below(&e->rng, 50);
+    for (int s = 0; s < steps; s++) {
+        float *g = rand_f32(e, n, 0.05f);
+        ya_cuda_upload(e->ctx, dg, g, n * 4);
+        double lr = 1e-4 * (1 + s);
+        ya_adamw_step(&cfg, t0 + s, lr, p, g, m, v, n);
+        e->gpu->adamw(e->ctx, (int)kind, cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay, t0 + s, lr, dp, dg, dm, dv, n);
+        YaError err;
+        CHECK(ya_cuda_sync(e->ctx, &err) == YA_OK); /* g is freed next */
+        free(g);
+    }
+    compare_f32(e, op, "p", dp, p, n, TOL_F32);
+    compare_f32(e, op, "m", dm, m, n, TOL_F32);
+    compare_f32(e, op, "v", dv, v, n, TOL_F32);
+    free(p), free(m), free(v);
+    ya_cuda_release(e->ctx, mark);
+}
+
+static void test_norm(Env *e, size_t n) {
+    size_t mark = ya_cuda_mark(e->ctx);
+    char op[64];
+    snprintf(op, sizeof op, "grad_global_norm n%zu", n);
+    float *g = rand_f32(e, n, 0.1f);
+    float *dg = dev_f32(e, g, n);
+    double ref = ya_grad_global_norm(g, n);
+    double a = e->gpu->grad_global_norm(e->ctx, dg, n), b = e->gpu->grad_global_norm(e->ctx, dg, n);
+    expect(op, "norm (f64)", fabs(a - ref) / ref, 1e-12);
+    CHECK_MSG(memcmp(&a, &b, sizeof a) == 0, "global norm not repeatable: %.17g vs %.17g", a, b);
+
+    /* clip: both scale by max_norm/(norm + 1e-6) */
+    double max_norm = ref * 0.5;
+    double cn = ya_cuda_clip_grad_norm(e->ctx, dg, n, max_norm);
+    ya_clip_grad_norm(g, n, max_norm);
+    CHECK_MSG(fabs(cn - ref) / ref <= 1e-12, "clip returned %.17g, want %.17g", cn, ref);
+    snprintf(op, sizeof op, "clip_grad_norm n%zu", n);
+    compare_f32(e, op, "g", dg, g, n, TOL_F32);
+
+    float *acc = rand_f32(e, n, 1.0f);
+    float *dacc = dev_f32(e, acc, n);
+    ya_grad_accumulate(acc, g, n);
+    e->gpu->grad_accumulate(e->ctx, dacc, dg, n);
+    snprintf(op, sizeof op, "grad_accumulate n%zu", n);
+    compare_f32(e, op, "acc", dacc, acc, n, TOL_F32);
+    free(g), free(acc);
+    ya_cuda_release(e->ctx, mark);
+}
+
+/* ---- errors -------------------------------------------------------------------------- */
+
+static void test_errors(Env *e) {
+    YaError err;
+    /* unsupported dtype: recorded, returned by sync, and the context recovers */
+    e->gpu->linear(e->ctx, NULL, NULL, NULL, NULL, YA_DTYPE_I32, 4, 4, 4, 0);
+    int rc = ya_cuda_sync(e->ctx, &err);
+    printf("unsupported dtype -> %s\n", rc ? err.message : "(no error)");
+    CHECK(rc == YA_ERR && strstr(err.message, "unsupported dtype I32"));
+    CHECK(ya_cuda_sync(e->ctx, &err) == YA_OK);
+
+    /* arena exhaustion names the buffer, the bytes asked and what is left */
+    size_t left = ya_cuda_arena_size(e->ctx) - ya_cuda_arena_used(e->ctx);
+    void *p = ya_cuda_alloc(e->ctx, left + ((size_t)1 << 30), "huge activations", &err);
+    CHECK(p == NULL);
+    printf("arena exhausted -> %s\n", err.message);
+    CHECK(strstr(err.message, "huge activations") && strstr(err.message, "asked for") &&
+          strstr(err.message, "--recompute"));
+    CHECK(ya_cuda_sync(e->ctx, &err) == YA_ERR); /* also recorded in the context */
+
+    /* a device arena larger than the card: bytes asked, bytes free, a suggestion */
+    YaCudaCtx *big = NULL;
+    size_t total = ya_cuda_info(e->ctx)->total_bytes;
+    rc = ya_cuda_create(&big, 0, total + ((size_t)8 << 30), &err);
+    printf("arena > device -> %s\n", rc ? err.message : "(no error)");
+    CHECK(rc == YA_ERR && big == NULL);
+    CHECK(strstr(err.message, "out of memory") && strstr(err.message, "asked for") && strstr(err.message, "free of") &&
+          strstr(err.message, "--recompute"));
+}
+
+int main(void) {
+    Env e = {0};
+    YaError err;
+    int rc = ya_cuda_create(&e.ctx, 0, (size_t)1 << 30, &err);
+    if (rc) {
+        printf("SKIP: %s\n", err.message);
+        return 77;
+    }
+    const YaCudaDeviceInfo *info = ya_cuda_info(e.ctx);
+    printf("device 0: %s (sm_%d%d, %d SMs, %.1f GiB)\n", info->name, info->cc_major, info->cc_minor, info->sm_count,
+           info->total_bytes / 1073741824.0);
+    const char *s = getenv("YA_TEST_SEED");
+    uint64_t seed = s ? strtoull(s, NULL, 10) : (uint64_t)time(NULL);
+    printf("seed %llu (YA_TEST_SEED=%llu repeats this run)\n", (unsigned long long)seed, (unsigned long long)seed);
+    ya_rng_seed(&e.rng, seed, "test_cuda_ops");
+    e.gpu = ya_backend_cuda();
+    e.cpu = ya_backend_cpu();
+
+    test_linear(&e, YA_DTYPE_BF16, 64, 256, 192, 0, 0);
+    test_linear(&e, YA_DTYPE_BF16, 37, 96, 40, 1, 0);
+    test_linear(&e, YA_DTYPE_BF16, 128, 512, 256, 1, 1);
+    test_linear(&e, YA_DTYPE_F32, 33, 100, 70, 0, 0);
+    test_linear(&e, YA_DTYPE_F32, 64, 128, 96, 1, 1);
+    test_rmsnorm(&e, 48, 320);
+    test_rmsnorm(&e, 7, 4096);
+    test_rope(&e, 24, 6, 64);
+    test_rope(&e, 5, 3, 128);
+    test_attention(&e, 20, 5, 4, 2, 64);
+    test_attention(&e, 33, 0, 6, 6, 128);
+    test_attention(&e, 17, 9, 8, 1, 96);
+    test_activation(&e, 10007);
+    test_embedding(&e, YA_DTYPE_BF16, 17, 50, 96);
+    test_embedding(&e, YA_DTYPE_F16, 31, 40, 130);
+    test_embedding(&e, YA_DTYPE_F32, 9, 64, 64);
+    test_cross_entropy(&e, 40, 64, 1000, 256);
+    test_cross_entropy(&e, 33, 96, 1003, 0);
+    test_cross_entropy(&e, 64, 128, 3001, 512);
+    test_adamw(&e, YA_OPT_ADAMW, 100003, 3);
+    test_adamw(&e, YA_OPT_ADAMW_MLX, 4099, 2);
+    test_norm(&e, 1000003);
+    test_norm(&e, 100);
+    test_errors(&e);
+    ya_cuda_destroy(e.ctx);
+    TEST_MAIN_END();
+}
