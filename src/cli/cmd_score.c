@@ -1,13 +1,16 @@
 /* cmd_score.c — `your_ai score`: runs the citation scorer (SPEC §4.8) over a
  * raw JSONL file, streaming: each output line is the input object plus the
- * score fields. Memory stays constant in the input size (one line at a time,
- * or one fixed-size block of lines with --threads). */
+ * score fields. Memory stays constant in the input size (one fixed-size block
+ * of lines at a time). Speed: most lines never become a jansson tree — see
+ * src/distrust/score_json.h; docs/BENCHMARKS.md has the numbers. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "distrust/score_json.h"
 #include "your_ai/fileio.h"
 #include "your_ai/jsonl.h"
 #include "your_ai/scorer.h"
@@ -46,7 +49,10 @@ static const char k_usage[] =
     "                            is unchanged (default 1)\n"
     "  --quiet                   no summary line\n"
     "  --stats                   print throughput to stderr: process CPU time and the time\n"
-    "                            spent scoring alone (without JSON parsing and writing)\n";
+    "                            spent scoring alone (without JSON parsing and writing), and\n"
+    "                            how many lines took the single-pass JSON path (the others:\n"
+    "                            lines it declines, e.g. duplicate keys or a score field\n"
+    "                            already present, are parsed with jansson; same output)\n";
 
 typedef struct ScoreOpts {
     const char *in, *out, *text_field;
@@ -54,24 +60,33 @@ typedef struct ScoreOpts {
     YaBadLinePolicy policy;
 } ScoreOpts;
 
-/* One input line of a block: parsed object or the reason it is bad. */
+/* One input line of a block. Most lines take the fast path (score_json.c:
+ * one pass validates the line and writes its canonical JSON, and only the
+ * fields the scorer reads become jansson values); the rest are parsed with
+ * jansson and re-serialised, which gives the same bytes, and is the reference
+ * for anything the fast path declines (its errors included). */
+typedef enum { LINE_BAD, LINE_FAST, LINE_JSON } LineKind;
+
 typedef struct Item {
-    json_t *obj;   /* NULL for a bad line */
-    uint64_t line; /* 1-based line number */
+    char *line; /* getline buffer (reused), the line without its newline */
+    size_t line_cap, line_len;
+    uint64_t line_no; /* 1-based */
+    LineKind kind;
+    json_t *obj;  /* LINE_JSON: the parsed object */
+    YasLine fast; /* LINE_FAST: canonical output + the scorer's fields */
     char reason[1100];
     YaScoringMethod method;
     YaScoreResult res;
     int failed; /* scoring error: reason holds it */
+    int oom;
 } Item;
 
-enum { BLOCK = 256 };
-
-static int write_item(FILE *fp, const Item *it, const ScoreOpts *o, YaError *err) {
-    if (ya_score_annotate(it->obj, it->method, &it->res, o->detail, err)) return YA_ERR;
-    if (ya_json_write(fp, it->obj) != 0 || fputc('\n', fp) == EOF)
-        return ya_fail(err, YA_ERR, "%s: write error", o->out);
-    return YA_OK;
-}
+/* Lines per block: read sequentially, then parsed, scored and formatted (in
+ * parallel with --threads), then written in order. Bounded in lines and bytes
+ * (a block ends after the line that reaches BLOCK_BYTES), and per-line buffers
+ * above KEEP_BYTES are released after each block, so memory stays constant in
+ * the input size even with multi-megabyte documents. */
+enum { BLOCK = 256, BLOCK_BYTES = 4 << 20, KEEP_BYTES = 64 << 10 };
 
 static double clock_s(clockid_t id) {
     struct timespec t;
@@ -79,8 +94,128 @@ static double clock_s(clockid_t id) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+static int is_blank(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return 0;
+    return 1;
+}
+
+/* Reads up to BLOCK non-blank lines (the rules of ya_jsonl_next: 1-based line
+ * numbers counting blank lines, trailing \n / \r stripped, a NUL byte makes the
+ * line bad). Returns the count, or -1 on a read error (err filled). */
+static int read_block(YaJsonlReader *rd, Item *items, int *eof, YaError *err) {
+    int n = 0;
+    size_t bytes = 0;
+    while (n < BLOCK && bytes < BLOCK_BYTES) {
+        Item *it = &items[n];
+        errno = 0;
+        ssize_t got = getline(&it->line, &it->line_cap, rd->fp);
+        if (got < 0) {
+            if (ferror(rd->fp))
+                return ya_fail(err, YA_ERR, "%s: read error after line %llu: %s", rd->path,
+                               (unsigned long long)rd->line_no, strerror(errno)), -1;
+            *eof = 1;
+            break;
+        }
+        rd->line_no++;
+        size_t len = (size_t)got;
+        while (len && (it->line[len - 1] == '\n' || it->line[len - 1] == '\r')) len--;
+        it->line[len] = '\0';
+        if (is_blank(it->line, len)) continue;
+        it->line_len = len;
+        bytes += len;
+        it->line_no = rd->line_no;
+        it->kind = LINE_JSON;
+        it->failed = it->oom = 0;
+        if (memchr(it->line, '\0', len)) {
+            it->kind = LINE_BAD;
+            snprintf(it->reason, sizeof it->reason, "line contains a NUL byte");
+        }
+        n++;
+    }
+    return n;
+}
+
+/* Fast path, else jansson (with ya_jsonl_next's messages for bad lines). */
+static void parse_item(Item *it, const ScoreOpts *o, int fast_ok) {
+    if (it->kind == LINE_BAD) return;
+    if (fast_ok) {
+        int r = yas_line_scan(it->line, it->line_len, o->text_field, &it->fast);
+        if (r < 0) it->oom = 1;
+        if (r != 0) {
+            it->kind = LINE_FAST;
+            return;
+        }
+    }
+    json_error_t je;
+    json_t *v = json_loadb(it->line, it->line_len, 0, &je);
+    if (!v) {
+        it->kind = LINE_BAD;
+        snprintf(it->reason, sizeof it->reason, "invalid JSON at column %d: %s", je.column, je.text);
+    } else if (!json_is_object(v)) {
+        json_decref(v);
+        it->kind = LINE_BAD;
+        snprintf(it->reason, sizeof it->reason, "not a JSON object");
+    } else {
+        it->obj = v;
+    }
+}
+
+static void score_item(const YaScorer *scorer, Item *it, const ScoreOpts *o) {
+    if (it->kind == LINE_BAD || it->oom) return;
+    YaError e = {0};
+    const json_t *doc = it->kind == LINE_FAST ? it->fast.meta : it->obj;
+    if (ya_score_record(scorer, doc, o->text_field, o->hybrid, &it->method, &it->res, &e)) {
+        it->failed = 1;
+        snprintf(it->reason, sizeof it->reason, "%s", e.message);
+    }
+}
+
+/* Output lines are gathered in one buffer and handed to stdio in ~1 MiB
+ * writes (stdio's own buffer is 4 KiB: one write(2) per ~7 lines otherwise). */
+enum { OUT_CHUNK = 1 << 20 };
+
+static int flush_out(FILE *fp, YasBuf *ob, const ScoreOpts *o, YaError *err) {
+    if (ob->len && fwrite(ob->data, 1, ob->len, fp) != ob->len) return ya_fail(err, YA_ERR, "%s: write error", o->out);
+    ob->len = 0;
+    if (ob->cap > 4 * OUT_CHUNK) yas_buf_free(ob); /* grown by one huge line: don't keep it */
+    return YA_OK;
+}
+
+/* Fast lines get their score fields appended here (jansson lines when written). */
+static void format_item(Item *it, const ScoreOpts *o) {
+    if (it->kind == LINE_FAST && !it->oom && !it->failed &&
+        yas_line_annotate(&it->fast, it->method, &it->res, o->detail))
+        it->oom = 1;
+}
+
+static int write_item(FILE *fp, YasBuf *ob, Item *it, const ScoreOpts *o, YaError *err) {
+    if (it->kind == LINE_FAST) {
+        if (yas_buf_append(ob, it->fast.out.data, it->fast.out.len)) return ya_fail(err, YA_ERR, "out of memory");
+    } else {
+        if (ya_score_annotate(it->obj, it->method, &it->res, o->detail, err)) return YA_ERR;
+        char *line = ya_json_dumps(it->obj);
+        int bad = !line || yas_buf_append(ob, line, strlen(line)) || yas_buf_append(ob, "\n", 1);
+        free(line);
+        if (bad) return ya_fail(err, YA_ERR, "out of memory");
+    }
+    return ob->len >= OUT_CHUNK ? flush_out(fp, ob, o, err) : YA_OK;
+}
+
+/* Drops the buffers a long line left behind (they would otherwise stay with
+ * this block slot for the rest of the run). */
+static void release_big(Item *it) {
+    if (it->line_cap > KEEP_BYTES) {
+        free(it->line);
+        it->line = NULL;
+        it->line_cap = 0;
+    }
+    if (it->fast.out.cap > KEEP_BYTES || it->fast.scratch.cap > KEEP_BYTES) yas_line_free(&it->fast);
+    else if (it->fast.meta) json_object_clear(it->fast.meta); /* the text copy */
+}
+
 static int score_file(const YaScorer *scorer, const ScoreOpts *o, FILE *out, uint64_t counts[3], YaBadLines *bad,
-                      double *score_seconds, YaError *err) {
+                      double *score_seconds, uint64_t *n_fast, YaError *err) {
     YaJsonlReader rd;
     if (ya_jsonl_open(&rd, o->in, err)) return YA_ERR;
     Item *items = calloc(BLOCK, sizeof *items);
@@ -88,53 +223,62 @@ static int score_file(const YaScorer *scorer, const ScoreOpts *o, FILE *out, uin
         ya_jsonl_close(&rd);
         return ya_fail(err, YA_ERR, "out of memory");
     }
+    const int fast_ok = yas_line_text_field_ok(o->text_field), threads = o->threads > 1 ? o->threads : 1;
+    YasBuf ob = {0}; /* pending output */
     int rc = YA_OK, eof = 0;
     while (rc == YA_OK && !eof) {
-        /* Read a block (one line when single-threaded: the cheapest streaming). */
-        int n = 0, cap = o->threads > 1 ? BLOCK : 1;
-        while (n < cap) {
-            Item *it = &items[n];
-            memset(it, 0, sizeof *it);
-            YaJsonlResult r = ya_jsonl_next(&rd, &it->obj, it->reason, sizeof it->reason, err);
-            if (r == YA_JSONL_EOF) {
-                eof = 1;
-                break;
-            }
-            if (r == YA_JSONL_IOERR) {
-                rc = YA_ERR;
-                break;
-            }
-            it->line = rd.line_no;
-            n++;
+        int n = read_block(&rd, items, &eof, err);
+        if (n < 0) {
+            rc = YA_ERR;
+            break;
         }
-        /* Score (in parallel when asked; each document is independent). --stats
-         * times this part alone: thread CPU time single-threaded, wall time otherwise. */
-        clockid_t clk = o->threads > 1 ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID;
-        double t0 = o->stats ? clock_s(clk) : 0.0;
-#pragma omp parallel for schedule(dynamic, 8) num_threads(o->threads > 1 ? o->threads : 1) if (n > 1 && o->threads > 1)
-        for (int k = 0; k < n; k++) {
-            Item *it = &items[k];
-            if (!it->obj) continue;
-            YaError e = {0};
-            if (ya_score_record(scorer, it->obj, o->text_field, o->hybrid, &it->method, &it->res, &e)) {
-                it->failed = 1;
-                snprintf(it->reason, sizeof it->reason, "%s", e.message);
+        if (threads > 1) {
+            /* One parallel region per block (each costs a fork/join); --stats sums
+             * the threads' CPU time spent in the scorer. */
+            double score_cpu = 0.0;
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads) reduction(+ : score_cpu)
+            for (int k = 0; k < n; k++) {
+                parse_item(&items[k], o, fast_ok);
+                double t0 = o->stats ? clock_s(CLOCK_THREAD_CPUTIME_ID) : 0.0;
+                score_item(scorer, &items[k], o);
+                if (o->stats) score_cpu += clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+                format_item(&items[k], o);
             }
+            *score_seconds += score_cpu;
+        } else {
+            /* Phase by phase, so that --stats times the scoring of the whole block
+             * with one pair of clock reads. */
+            for (int k = 0; k < n; k++) parse_item(&items[k], o, fast_ok);
+            double t0 = o->stats ? clock_s(CLOCK_THREAD_CPUTIME_ID) : 0.0;
+            for (int k = 0; k < n; k++) score_item(scorer, &items[k], o);
+            if (o->stats) *score_seconds += clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+            for (int k = 0; k < n; k++) format_item(&items[k], o);
         }
-        if (o->stats) *score_seconds += clock_s(clk) - t0;
         /* Write in input order. */
         for (int k = 0; k < n; k++) {
             Item *it = &items[k];
             if (rc == YA_OK) {
-                if (!it->obj || it->failed) rc = ya_bad_line(bad, o->in, it->line, it->reason, err);
+                if (it->oom) rc = ya_fail(err, YA_ERR, "%s:%llu: out of memory", o->in, (unsigned long long)it->line_no);
+                else if (it->kind == LINE_BAD || it->failed) rc = ya_bad_line(bad, o->in, it->line_no, it->reason, err);
                 else {
-                    rc = write_item(out, it, o, err);
+                    rc = write_item(out, &ob, it, o, err);
                     if (rc == YA_OK) counts[it->method]++;
+                    if (it->kind == LINE_FAST) ++*n_fast;
                 }
             }
             json_decref(it->obj);
             it->obj = NULL;
+            release_big(it);
         }
+    }
+    /* Also after a failure: with --out - the lines before it stay written, as
+     * when streaming line by line (a file output is discarded anyway). */
+    if (rc == YA_OK) rc = flush_out(out, &ob, o, err);
+    else flush_out(out, &ob, o, &(YaError){0});
+    yas_buf_free(&ob);
+    for (int k = 0; k < BLOCK; k++) {
+        free(items[k].line);
+        yas_line_free(&items[k].fast);
     }
     free(items);
     ya_jsonl_close(&rd);
@@ -185,7 +329,8 @@ static int run_score(int argc, char **argv) {
     uint64_t counts[3] = {0};
     YaBadLines bad = {.policy = o.policy};
     double score_s = 0.0, t_start = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-    int rc = score_file(scorer, &o, out, counts, &bad, &score_s, &err);
+    uint64_t n_fast = 0;
+    int rc = score_file(scorer, &o, out, counts, &bad, &score_s, &n_fast, &err);
     double cpu_s = clock_s(CLOCK_PROCESS_CPUTIME_ID) - t_start;
     if (rc == YA_OK) {
         if (to_stdout) {
@@ -208,10 +353,12 @@ static int run_score(int argc, char **argv) {
     }
     if (o.stats) {
         uint64_t total = counts[0] + counts[1] + counts[2];
-        fprintf(stderr, "score: stats: %llu documents, %.3f s process CPU (%.0f documents/s), scoring alone %.3f s %s "
+        fprintf(stderr, "score: stats: %llu documents, %.3f s process CPU (%.0f documents/s), scoring alone %.3f s CPU%s "
                         "(%.0f documents/s)\n",
                 (unsigned long long)total, cpu_s, cpu_s > 0 ? (double)total / cpu_s : 0.0, score_s,
-                o.threads > 1 ? "wall" : "CPU", score_s > 0 ? (double)total / score_s : 0.0);
+                o.threads > 1 ? " summed over threads" : "", score_s > 0 ? (double)total / score_s : 0.0);
+        fprintf(stderr, "score: stats: JSON: %llu lines single-pass, %llu through jansson\n", (unsigned long long)n_fast,
+                (unsigned long long)(total - n_fast));
     }
     return YA_OK;
 }
