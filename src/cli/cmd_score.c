@@ -175,10 +175,10 @@ static void score_item(const YaScorer *scorer, Item *it, const ScoreOpts *o) {
  * writes (stdio's own buffer is 4 KiB: one write(2) per ~7 lines otherwise). */
 enum { OUT_CHUNK = 1 << 20 };
 
-static int flush_out(FILE *fp, YasBuf *ob, const ScoreOpts *o, YaError *err) {
+static int flush_out(FILE *fp, YaStrBuf *ob, const ScoreOpts *o, YaError *err) {
     if (ob->len && fwrite(ob->data, 1, ob->len, fp) != ob->len) return ya_fail(err, YA_ERR, "%s: write error", o->out);
     ob->len = 0;
-    if (ob->cap > 4 * OUT_CHUNK) yas_buf_free(ob); /* grown by one huge line: don't keep it */
+    if (ob->cap > 4 * OUT_CHUNK) ya_strbuf_free(ob); /* grown by one huge line: don't keep it */
     return YA_OK;
 }
 
@@ -189,13 +189,13 @@ static void format_item(Item *it, const ScoreOpts *o) {
         it->oom = 1;
 }
 
-static int write_item(FILE *fp, YasBuf *ob, Item *it, const ScoreOpts *o, YaError *err) {
+static int write_item(FILE *fp, YaStrBuf *ob, Item *it, const ScoreOpts *o, YaError *err) {
     if (it->kind == LINE_FAST) {
-        if (yas_buf_append(ob, it->fast.out.data, it->fast.out.len)) return ya_fail(err, YA_ERR, "out of memory");
+        if (ya_strbuf_put(ob, it->fast.out.data, it->fast.out.len)) return ya_fail(err, YA_ERR, "out of memory");
     } else {
         if (ya_score_annotate(it->obj, it->method, &it->res, o->detail, err)) return YA_ERR;
         char *line = ya_json_dumps(it->obj);
-        int bad = !line || yas_buf_append(ob, line, strlen(line)) || yas_buf_append(ob, "\n", 1);
+        int bad = !line || ya_strbuf_put(ob, line, strlen(line)) || ya_strbuf_put(ob, "\n", 1);
         free(line);
         if (bad) return ya_fail(err, YA_ERR, "out of memory");
     }
@@ -224,7 +224,7 @@ static int score_file(const YaScorer *scorer, const ScoreOpts *o, FILE *out, uin
         return ya_fail(err, YA_ERR, "out of memory");
     }
     const int fast_ok = yas_line_text_field_ok(o->text_field), threads = o->threads > 1 ? o->threads : 1;
-    YasBuf ob = {0}; /* pending output */
+    YaStrBuf ob = {0}; /* pending output */
     int rc = YA_OK, eof = 0;
     while (rc == YA_OK && !eof) {
         int n = read_block(&rd, items, &eof, err);
@@ -275,7 +275,7 @@ static int score_file(const YaScorer *scorer, const ScoreOpts *o, FILE *out, uin
      * when streaming line by line (a file output is discarded anyway). */
     if (rc == YA_OK) rc = flush_out(out, &ob, o, err);
     else flush_out(out, &ob, o, &(YaError){0});
-    yas_buf_free(&ob);
+    ya_strbuf_free(&ob);
     for (int k = 0; k < BLOCK; k++) {
         free(items[k].line);
         yas_line_free(&items[k].fast);

@@ -13,6 +13,7 @@
 
 #include "your_ai/fileio.h"
 #include "your_ai/import_text.h"
+#include "your_ai/strbuf.h"
 #include "your_ai/json.h"
 #include "your_ai/prepare.h"
 
@@ -80,39 +81,14 @@ int ya_utf8_valid(const char *str, size_t len, size_t *bad_offset) {
     return 1;
 }
 
-/* ---- a growable byte buffer ------------------------------------------------------ */
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int oom;
-} Buf;
-
-static void buf_put(Buf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
 static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
 static int word_is(const char *w, size_t n, const char *lit) { return strlen(lit) == n && memcmp(w, lit, n) == 0; }
 
 char *ya_brown_detag(const char *tagged, size_t len, size_t *out_len) {
     static const char *const no_space_before[] = {",", ".", ";", ":", "?", "!", ")", "]", "''", "'"};
-    Buf b = {0};
-    buf_put(&b, "", 0);
+    YaStrBuf b = {0};
+    ya_strbuf_put(&b, "", 0);
     int glue_next = 1; /* no space before the first word, nor after an opening bracket/quote */
     int prev_headline = 0; /* a headline (tags *-hl) ends with a line break, not a space */
     for (size_t i = 0; i < len;) {
@@ -133,19 +109,19 @@ char *ya_brown_detag(const char *tagged, size_t len, size_t *out_len) {
         int glue = glue_next;
         for (size_t k = 0; k < sizeof no_space_before / sizeof *no_space_before && !glue; k++)
             glue = word_is(tok, wn, no_space_before[k]);
-        if (prev_headline && !headline && b.len > 0) buf_put(&b, "\n", 1);
-        else if (!glue) buf_put(&b, " ", 1);
+        if (prev_headline && !headline && b.len > 0) ya_strbuf_put(&b, "\n", 1);
+        else if (!glue) ya_strbuf_put(&b, " ", 1);
         prev_headline = headline;
-        if (word_is(tok, wn, "``") || word_is(tok, wn, "''")) buf_put(&b, "\"", 1);
-        else buf_put(&b, tok, wn);
+        if (word_is(tok, wn, "``") || word_is(tok, wn, "''")) ya_strbuf_put(&b, "\"", 1);
+        else ya_strbuf_put(&b, tok, wn);
         glue_next = word_is(tok, wn, "``") || word_is(tok, wn, "(") || word_is(tok, wn, "[");
     }
     if (b.oom) {
-        free(b.p);
+        ya_strbuf_free(&b);
         return NULL;
     }
     if (out_len) *out_len = b.len;
-    return b.p;
+    return b.data;
 }
 
 /* ---- files ------------------------------------------------------------------------- */
@@ -336,7 +312,7 @@ static int import_plain(const YaImportOptions *o, YaImportStats *st, YaError *er
 /* ---- Brown ------------------------------------------------------------------------------ */
 
 typedef struct {
-    Buf *paras;      /* detagged paragraphs of the current file */
+    YaStrBuf *paras;      /* detagged paragraphs of the current file */
     size_t n, cap;
     int oom;
 } ParaList;
@@ -352,7 +328,7 @@ static int on_brown_paragraph(void *ctx, const char *p, size_t n, size_t line) {
     }
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
-        Buf *q = realloc(l->paras, cap * sizeof *q);
+        YaStrBuf *q = realloc(l->paras, cap * sizeof *q);
         if (!q) {
             free(t);
             return l->oom = 1, YA_ERR;
@@ -360,7 +336,7 @@ static int on_brown_paragraph(void *ctx, const char *p, size_t n, size_t line) {
         l->paras = q;
         l->cap = cap;
     }
-    l->paras[l->n++] = (Buf){.p = t, .len = tn, .cap = tn + 1};
+    l->paras[l->n++] = (YaStrBuf){.data = t, .len = tn, .cap = tn + 1};
     return YA_OK;
 }
 
@@ -373,7 +349,7 @@ static int brown_file_docs(const YaImportOptions *o, const YaBrownGenre *g, cons
     if (!doc_end) return ya_fail(err, YA_ERR, "out of memory");
     size_t cp = 0;
     for (size_t i = 0; i < l->n; i++) {
-        cp += ya_utf8_count_cp(l->paras[i].p, l->paras[i].len);
+        cp += ya_utf8_count_cp(l->paras[i].data, l->paras[i].len);
         if (o->chunk_chars && cp >= o->chunk_chars) {
             doc_end[n_docs++] = i + 1;
             cp = 0;
@@ -386,32 +362,32 @@ static int brown_file_docs(const YaImportOptions *o, const YaBrownGenre *g, cons
     int rc = YA_OK;
     size_t start = 0;
     for (size_t d = 0; d < n_docs && rc == YA_OK; d++) {
-        Buf text = {0};
+        YaStrBuf text = {0};
         for (size_t i = start; i < doc_end[d]; i++) {
-            if (i > start) buf_put(&text, "\n\n", 2);
-            buf_put(&text, l->paras[i].p, l->paras[i].len);
+            if (i > start) ya_strbuf_put(&text, "\n\n", 2);
+            ya_strbuf_put(&text, l->paras[i].data, l->paras[i].len);
         }
         start = doc_end[d];
         if (text.oom) {
-            free(text.p);
+            ya_strbuf_free(&text);
             rc = ya_fail(err, YA_ERR, "out of memory");
             break;
         }
-        if (ya_utf8_count_cp(text.p, text.len) < o->min_chars) {
+        if (ya_utf8_count_cp(text.data, text.len) < o->min_chars) {
             st->too_short++;
-            free(text.p);
+            ya_strbuf_free(&text);
             continue;
         }
         char source[64];
         snprintf(source, sizeof source, "brown:%s", file);
         json_t *rec = json_object();
-        json_object_set_new(rec, "text", json_stringn(text.p, text.len));
+        json_object_set_new(rec, "text", json_stringn(text.data, text.len));
         json_object_set_new(rec, "source", json_string(source));
         json_object_set_new(rec, "source_type", json_string(g->source_type));
         json_object_set_new(rec, "genre", json_string(g->description));
         json_object_set_new(rec, "year", json_integer(1961));
         json_object_set_new(rec, "part", json_integer((json_int_t)(d + 1)));
-        free(text.p);
+        ya_strbuf_free(&text);
         st->documents++;
         st->genre_docs[g->code - 'a']++;
         rc = write_record(out, rec, err);
@@ -448,7 +424,7 @@ static int import_brown(const YaImportOptions *o, YaImportStats *st, YaError *er
         rc = for_each_paragraph(data, len, on_brown_paragraph, &l);
         if (l.oom) rc = ya_fail(err, YA_ERR, "%s: out of memory", path);
         if (rc == YA_OK) rc = brown_file_docs(o, g, names[f], &l, out, st, err);
-        for (size_t i = 0; i < l.n; i++) free(l.paras[i].p);
+        for (size_t i = 0; i < l.n; i++) free(l.paras[i].data);
         free(l.paras);
         free(data);
     }

@@ -18,33 +18,6 @@
 
 #include "distrust/scorer_internal.h"
 
-/* ---- buffers ------------------------------------------------------------------------ */
-
-int yas_buf_reserve(YasBuf *b, size_t extra) {
-    if (b->len + extra + 1 <= b->cap) return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1) cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p) return -1;
-    b->data = p;
-    b->cap = cap;
-    return 0;
-}
-
-int yas_buf_append(YasBuf *b, const void *p, size_t n) {
-    if (yas_buf_reserve(b, n)) return -1;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-void yas_buf_free(YasBuf *b) {
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
 /* ---- UTF-8 --------------------------------------------------------------------------- */
 
 size_t yas_utf8_check(const char *str, size_t len) {
@@ -91,7 +64,7 @@ size_t yas_utf8_count_upto(const char *str, size_t len, size_t limit) {
     return n;
 }
 
-static int put_cp(YasBuf *b, uint32_t c) {
+static int put_cp(YaStrBuf *b, uint32_t c) {
     unsigned char o[4];
     size_t n;
     if (c < 0x80) o[0] = (unsigned char)c, n = 1;
@@ -100,7 +73,7 @@ static int put_cp(YasBuf *b, uint32_t c) {
     else
         o[0] = 0xF0 | (c >> 18), o[1] = 0x80 | ((c >> 12) & 0x3F), o[2] = 0x80 | ((c >> 6) & 0x3F),
         o[3] = 0x80 | (c & 0x3F), n = 4;
-    return yas_buf_append(b, o, n);
+    return ya_strbuf_put(b, o, n);
 }
 
 /* ---- lower() ------------------------------------------------------------------------- */
@@ -155,10 +128,10 @@ static uint32_t lower_sigma(const unsigned char *s, size_t len, size_t start, si
     return 0x3C2;
 }
 
-int yas_py_lower(const char *str, size_t len, YasBuf *out) {
+int yas_py_lower(const char *str, size_t len, YaStrBuf *out) {
     const unsigned char *s = (const unsigned char *)str;
     out->len = 0;
-    if (yas_buf_reserve(out, len + 8)) return -1;
+    if (ya_strbuf_reserve(out, len + 8)) return -1;
     if (out->data) out->data[0] = '\0';
     size_t i = 0;
     while (i < len) {
@@ -166,7 +139,7 @@ int yas_py_lower(const char *str, size_t len, YasBuf *out) {
         size_t j = i;
         while (j < len && s[j] < 0x80) j++;
         if (j > i) {
-            if (yas_buf_reserve(out, j - i)) return -1;
+            if (ya_strbuf_reserve(out, j - i)) return -1;
             char *d = out->data + out->len;
             for (size_t k = i; k < j; k++) d[k - i] = (char)(s[k] >= 'A' && s[k] <= 'Z' ? s[k] + 32 : s[k]);
             out->len += j - i;
@@ -205,10 +178,10 @@ static int py_printable(uint32_t c) {
 }
 
 /* Python repr(str): single quotes unless the text has ' and no ". */
-static int py_repr_str(const char *str, size_t len, YasBuf *out) {
+static int py_repr_str(const char *str, size_t len, YaStrBuf *out) {
     const unsigned char *s = (const unsigned char *)str;
     char quote = (memchr(str, '\'', len) && !memchr(str, '"', len)) ? '"' : '\'';
-    if (yas_buf_append(out, &quote, 1)) return -1;
+    if (ya_strbuf_put(out, &quote, 1)) return -1;
     size_t i = 0;
     while (i < len) {
         size_t st = i;
@@ -226,51 +199,51 @@ static int py_repr_str(const char *str, size_t len, YasBuf *out) {
             else snprintf(esc, sizeof esc, "\\U%08x", c);
             e = esc;
         }
-        if (e ? yas_buf_append(out, e, strlen(e)) : yas_buf_append(out, s + st, i - st)) return -1;
+        if (e ? ya_strbuf_put(out, e, strlen(e)) : ya_strbuf_put(out, s + st, i - st)) return -1;
     }
-    return yas_buf_append(out, &quote, 1);
+    return ya_strbuf_put(out, &quote, 1);
 }
 
-static int py_repr(const json_t *v, YasBuf *out);
+static int py_repr(const json_t *v, YaStrBuf *out);
 
-int yas_py_str(const json_t *v, YasBuf *out) {
-    if (json_is_string(v)) return yas_buf_append(out, json_string_value(v), json_string_length(v));
+int yas_py_str(const json_t *v, YaStrBuf *out) {
+    if (json_is_string(v)) return ya_strbuf_put(out, json_string_value(v), json_string_length(v));
     return py_repr(v, out);
 }
 
-static int py_repr(const json_t *v, YasBuf *out) {
+static int py_repr(const json_t *v, YaStrBuf *out) {
     char tmp[40];
     switch (json_typeof(v)) {
     case JSON_STRING: return py_repr_str(json_string_value(v), json_string_length(v), out);
     case JSON_INTEGER:
         snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(v));
-        return yas_buf_append(out, tmp, strlen(tmp));
+        return ya_strbuf_put(out, tmp, strlen(tmp));
     case JSON_REAL:
         ya_format_double_repr(json_real_value(v), tmp);
-        return yas_buf_append(out, tmp, strlen(tmp));
-    case JSON_TRUE: return yas_buf_append(out, "True", 4);
-    case JSON_FALSE: return yas_buf_append(out, "False", 5);
-    case JSON_NULL: return yas_buf_append(out, "None", 4);
+        return ya_strbuf_put(out, tmp, strlen(tmp));
+    case JSON_TRUE: return ya_strbuf_put(out, "True", 4);
+    case JSON_FALSE: return ya_strbuf_put(out, "False", 5);
+    case JSON_NULL: return ya_strbuf_put(out, "None", 4);
     case JSON_ARRAY: {
-        if (yas_buf_append(out, "[", 1)) return -1;
+        if (ya_strbuf_put(out, "[", 1)) return -1;
         for (size_t k = 0; k < json_array_size(v); k++) {
-            if (k && yas_buf_append(out, ", ", 2)) return -1;
+            if (k && ya_strbuf_put(out, ", ", 2)) return -1;
             if (py_repr(json_array_get(v, k), out)) return -1;
         }
-        return yas_buf_append(out, "]", 1);
+        return ya_strbuf_put(out, "]", 1);
     }
     case JSON_OBJECT: {
-        if (yas_buf_append(out, "{", 1)) return -1;
+        if (ya_strbuf_put(out, "{", 1)) return -1;
         const char *key;
         size_t klen;
         json_t *val;
         int first = 1;
         json_object_keylen_foreach((json_t *)v, key, klen, val) {
-            if (!first && yas_buf_append(out, ", ", 2)) return -1;
+            if (!first && ya_strbuf_put(out, ", ", 2)) return -1;
             first = 0;
-            if (py_repr_str(key, klen, out) || yas_buf_append(out, ": ", 2) || py_repr(val, out)) return -1;
+            if (py_repr_str(key, klen, out) || ya_strbuf_put(out, ": ", 2) || py_repr(val, out)) return -1;
         }
-        return yas_buf_append(out, "}", 1);
+        return ya_strbuf_put(out, "}", 1);
     }
     }
     return -1;

@@ -39,7 +39,7 @@ static const unsigned char k_plain[256] = {
 
 typedef struct Scan {
     const unsigned char *p, *end;
-    YasBuf *out; /* capacity reserved up front: see yas_line_scan */
+    YaStrBuf *out; /* capacity reserved up front: see yas_line_scan */
 } Scan;
 
 static inline void put(Scan *s, const void *src, size_t n) {
@@ -116,7 +116,7 @@ static void put_cp(Scan *s, uint32_t cp) {
 /* A string at s->p (the opening quote). dec, if not NULL, receives the decoded
  * bytes. Returns 0, or 1 to decline. Output never exceeds the input length
  * (every escape's canonical form is at most as long as the escape). */
-static int scan_string(Scan *s, YasBuf *dec) {
+static int scan_string(Scan *s, YaStrBuf *dec) {
     const unsigned char *p = s->p + 1, *end = s->end;
     put1(s, '"');
     for (;;) {
@@ -218,7 +218,7 @@ static int scan_number(Scan *s, json_t **v) {
     double x = strtod(buf, NULL);
     if (isinf(x)) return 1; /* jansson: "real number overflow" */
     /* the repr may be longer than the input: room for it and the rest of the line */
-    if (yas_buf_reserve(s->out, 32 + (size_t)(end - p) + 64)) return -1;
+    if (ya_strbuf_reserve(s->out, 32 + (size_t)(end - p) + 64)) return -1;
     ya_format_double_repr(x, num);
     put(s, num, strlen(num));
     if (v && !(*v = json_real(x))) return -1;
@@ -354,7 +354,7 @@ int yas_line_scan(const char *line, size_t len, const char *text_field, YasLine 
     L->n_keys = 0;
     /* Canonical output is never longer than the input except for reals (each
      * reserves its own room) and the closing annotation (yas_line_annotate). */
-    if (yas_buf_reserve(&L->out, len + 64) || yas_buf_reserve(&L->scratch, len + 8)) return -1;
+    if (ya_strbuf_reserve(&L->out, len + 64) || ya_strbuf_reserve(&L->scratch, len + 8)) return -1;
     if (!L->meta && !(L->meta = json_object())) return -1;
     json_object_clear(L->meta);
     Scan s = {(const unsigned char *)line, (const unsigned char *)line + len, &L->out};
@@ -425,13 +425,13 @@ char *yas_repr_round4(double x, char out[32]) {
     return out;
 }
 
-static void put_str(YasBuf *b, const char *s) {
+static void put_str(YaStrBuf *b, const char *s) {
     size_t n = strlen(s);
     memcpy(b->data + b->len, s, n);
     b->len += n;
 }
 
-static void put_i64(YasBuf *b, long long v) { /* "%lld" without printf's parsing */
+static void put_i64(YaStrBuf *b, long long v) { /* "%lld" without printf's parsing */
     char tmp[24];
     int n = 0;
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
@@ -441,7 +441,7 @@ static void put_i64(YasBuf *b, long long v) { /* "%lld" without printf's parsing
     while (n) b->data[b->len++] = tmp[--n];
 }
 
-static void put_repr(YasBuf *b, double x) {
+static void put_repr(YaStrBuf *b, double x) {
     char num[32];
     put_str(b, ya_format_double_repr(x, num));
 }
@@ -449,8 +449,8 @@ static void put_repr(YasBuf *b, double x) {
 int yas_line_annotate(YasLine *L, YaScoringMethod method, const YaScoreResult *r, int detail) {
     char num[32];
     /* Fixed field names + at most ~20 numbers of <= 24 bytes + category names. */
-    if (yas_buf_reserve(&L->out, 2048)) return -1;
-    YasBuf *b = &L->out;
+    if (ya_strbuf_reserve(&L->out, 2048)) return -1;
+    YaStrBuf *b = &L->out;
     put_str(b, L->n_keys ? ",\"auth_weight\":" : "\"auth_weight\":");
     put_str(b, yas_repr_round4(r->authority_weight, num));
     put_str(b, ",\"prov_entropy\":");
@@ -493,8 +493,8 @@ int yas_line_annotate(YasLine *L, YaScoringMethod method, const YaScoreResult *r
 }
 
 void yas_line_free(YasLine *L) {
-    yas_buf_free(&L->out);
-    yas_buf_free(&L->scratch);
+    ya_strbuf_free(&L->out);
+    ya_strbuf_free(&L->scratch);
     json_decref(L->meta);
     memset(L, 0, sizeof *L);
 }

@@ -23,8 +23,8 @@
 
 /* Per-thread state for one line; buffers are reused from line to line. */
 typedef struct YasLine {
-    YasBuf out;     /* canonical JSON of the object without its closing '}' */
-    YasBuf scratch; /* decoded (unescaped) value of the metadata string being read */
+    YaStrBuf out;     /* canonical JSON of the object without its closing '}' */
+    YaStrBuf scratch; /* decoded (unescaped) value of the metadata string being read */
     json_t *meta;   /* the keys the scorer reads (text field, source, url, publisher,
                        year, date, publication_date, published, source_type) */
     size_t n_keys;  /* top-level keys of the line */

@@ -428,8 +428,8 @@ static long long group1_int(const char *text, pcre2_match_data *md) {
 /* Scratch of one scoring call. */
 typedef struct Work {
     pcre2_match_data *md;
-    YasBuf lower; /* lowered text */
-    YasBuf tmp;   /* stringified metadata */
+    YaStrBuf lower; /* lowered text */
+    YaStrBuf tmp;   /* stringified metadata */
 } Work;
 
 /* §4.4: *has = 0 when unknown. */
@@ -479,7 +479,7 @@ static int extract_year(const YaScorer *s, const char *text, size_t len, const j
 }
 
 /* Lowered string form of metadata[key] (Python str(metadata.get(key, '')).lower()) into w->tmp. */
-static int meta_field_lower(const json_t *meta, const char *key, Work *w, YasBuf *lowered) {
+static int meta_field_lower(const json_t *meta, const char *key, Work *w, YaStrBuf *lowered) {
     const json_t *v = json_object_get(meta, key);
     w->tmp.len = 0;
     if (v && yas_py_str(v, &w->tmp)) return -1;
@@ -494,7 +494,7 @@ static int score_with(const YaScorer *s, const char *text, size_t len, const jso
     size_t bad = yas_utf8_check(text, len);
     if (bad != len) return ya_fail(err, YA_ERR, "text is not valid UTF-8 (byte %zu)", bad);
     if (meta && (!json_is_object(meta) || json_object_size(meta) == 0)) meta = NULL; /* `if metadata:` */
-    if (yas_py_lower(text, len, &w->lower) || yas_buf_reserve(&w->lower, 8))
+    if (yas_py_lower(text, len, &w->lower) || ya_strbuf_reserve(&w->lower, 8))
         return ya_fail(err, YA_ERR, "scorer: out of memory");
     memset(w->lower.data + w->lower.len, 0, 8); /* padding for scan_literals' 4-byte loads */
     const char *low = w->lower.data ? w->lower.data : "";
@@ -536,15 +536,15 @@ static int score_with(const YaScorer *s, const char *text, size_t len, const jso
     double inst = hits.inst;
     if (meta) {
         static const char *const keys[] = {"source", "url", "publisher"};
-        YasBuf fl = {0};
+        YaStrBuf fl = {0};
         for (int k = 0; k < 3; k++) {
             if (meta_field_lower(meta, keys[k], w, &fl)) {
-                yas_buf_free(&fl);
+                ya_strbuf_free(&fl);
                 return ya_fail(err, YA_ERR, "scorer: out of memory");
             }
             inst = institutional_in(fl.data ? fl.data : "", fl.len, inst);
         }
-        yas_buf_free(&fl);
+        ya_strbuf_free(&fl);
     }
     if (inst > 0.35) inst = 0.35;
 
@@ -572,10 +572,10 @@ static int score_with(const YaScorer *s, const char *text, size_t len, const jso
     }
     if (meta) {
         const json_t *st = json_object_get(meta, "source_type");
-        YasBuf sl = {0};
+        YaStrBuf sl = {0};
         /* [ours] a non-string source_type counts as "" (the reference crashed). */
         if (st && json_is_string(st) && yas_py_lower(json_string_value(st), json_string_length(st), &sl)) {
-            yas_buf_free(&sl);
+            ya_strbuf_free(&sl);
             return ya_fail(err, YA_ERR, "scorer: out of memory");
         }
         const char *t = sl.data ? sl.data : "";
@@ -585,7 +585,7 @@ static int score_with(const YaScorer *s, const char *text, size_t len, const jso
         else if (memmem(t, tl, "wiki", 4)) BUMP(CAT_WIKI, 2);
         else if (memmem(t, tl, "academic", 8) || memmem(t, tl, "paper", 5)) BUMP(CAT_ACADEMIC, 1);
         else if (memmem(t, tl, "book", 4)) BUMP(CAT_ARCHIVE, 1);
-        yas_buf_free(&sl);
+        ya_strbuf_free(&sl);
     }
 #undef BUMP
     long long total = 0;
@@ -638,8 +638,8 @@ static int work_init(Work *w, YaError *err) {
 
 static void work_free(Work *w) {
     pcre2_match_data_free(w->md);
-    yas_buf_free(&w->lower);
-    yas_buf_free(&w->tmp);
+    ya_strbuf_free(&w->lower);
+    ya_strbuf_free(&w->tmp);
 }
 
 int ya_score_document(const YaScorer *s, const char *text, size_t len, const json_t *metadata,

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "your_ai/strbuf.h" /* defines: YaStrBuf */
 #include "your_ai/json.h"
 
 /* Python's \s on str (str.isspace()), as a PCRE2 class; yas_py_isspace() is the
@@ -16,16 +17,7 @@
 /* A literal i under Python's IGNORECASE (with PCRE2_CASELESS this also covers I). */
 #define PY_I "[i\\x{130}\\x{131}]"
 
-/* (Prefix yas_: private to the scorer, distinct from other modules' helpers.)
- * A growable byte buffer (always NUL-terminated when non-empty). */
-typedef struct YasBuf {
-    char *data;
-    size_t len, cap;
-} YasBuf;
-
-int yas_buf_reserve(YasBuf *b, size_t extra);   /* 0 ok, -1 out of memory */
-int yas_buf_append(YasBuf *b, const void *p, size_t n);
-void yas_buf_free(YasBuf *b);
+/* (Prefix yas_: private to the scorer, distinct from other modules' helpers.) */
 
 /* Decodes one code point at s[*i] (s must be valid UTF-8), advancing *i. */
 static inline uint32_t yas_utf8_next(const unsigned char *s, size_t *i) {
@@ -51,12 +43,12 @@ size_t yas_utf8_count_upto(const char *s, size_t len, size_t limit);
 /* Python str.lower() of valid UTF-8 s into out (replacing its content):
  * per-code-point lowercase mapping, plus the two SpecialCasing rules Python
  * applies — U+0130 → "i̇" (U+0069 U+0307) and the final-sigma context. */
-int yas_py_lower(const char *s, size_t len, YasBuf *out);
+int yas_py_lower(const char *s, size_t len, YaStrBuf *out);
 
 /* Python str(v) of a parsed JSON value (strings as-is, ints decimal, floats
  * repr, true/false "True"/"False", null "None", arrays/objects as Python's
  * list/dict repr with repr'ed strings), appended to out. */
-int yas_py_str(const json_t *v, YasBuf *out);
+int yas_py_str(const json_t *v, YaStrBuf *out);
 
 /* Python truthiness of a JSON value (null, false, 0, 0.0, "", [], {} are falsy). */
 int yas_py_truthy(const json_t *v);

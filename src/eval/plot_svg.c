@@ -3,58 +3,25 @@
  * any browser). Layout: one group per slot along x, two bars per slot (base grey,
  * tuned blue), a linear y axis from 0 with 5 ticks, the value above each bar. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "your_ai/eval.h" // defines: ya_plot_svg_render, ya_plot_svg_write
 #include "your_ai/fileio.h"
-
-typedef struct Buf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} Buf;
-
-static void put(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(Buf *b, const char *fmt, ...) {
-    if (b->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = 1;
-            return;
-        }
-        if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t nc = (b->cap + (size_t)n + 1) * 2;
-        char *ns = realloc(b->s, nc);
-        if (!ns) {
-            b->oom = 1;
-            return;
-        }
-        b->s = ns;
-        b->cap = nc;
-    }
-}
+#include "your_ai/strbuf.h"
 
 /* Text with XML's five special characters escaped. */
-static void put_text(Buf *b, const char *t) {
+static void put_text(YaStrBuf *b, const char *t) {
     for (; *t; t++) {
         switch (*t) {
-        case '&': put(b, "&amp;"); break;
-        case '<': put(b, "&lt;"); break;
-        case '>': put(b, "&gt;"); break;
-        case '"': put(b, "&quot;"); break;
-        case '\'': put(b, "&apos;"); break;
+        case '&': ya_strbuf_puts(b, "&amp;"); break;
+        case '<': ya_strbuf_puts(b, "&lt;"); break;
+        case '>': ya_strbuf_puts(b, "&gt;"); break;
+        case '"': ya_strbuf_puts(b, "&quot;"); break;
+        case '\'': ya_strbuf_puts(b, "&apos;"); break;
         default:
-            if ((unsigned char)*t >= 0x20 || *t == '\t') put(b, "%c", *t); /* control characters are not XML */
+            if ((unsigned char)*t >= 0x20 || *t == '\t') ya_strbuf_putc(b, *t); /* control characters are not XML */
         }
     }
 }
@@ -83,37 +50,37 @@ char *ya_plot_svg_render(const char *title, const char *const *labels, const dou
         }
     }
     double ymax = nice_ceil(vmax * 1.05);
-    Buf b = {0};
-    put(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    put(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+    YaStrBuf b = {0};
+    ya_strbuf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    ya_strbuf_printf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
             "font-family=\"sans-serif\" font-size=\"12\">\n", width, height, width, height);
-    put(&b, "  <rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", width, height);
-    put(&b, "  <text x=\"%.1f\" y=\"24\" text-anchor=\"middle\" font-size=\"16\">", width / 2);
+    ya_strbuf_printf(&b, "  <rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", width, height);
+    ya_strbuf_printf(&b, "  <text x=\"%.1f\" y=\"24\" text-anchor=\"middle\" font-size=\"16\">", width / 2);
     put_text(&b, title);
-    put(&b, "</text>\n");
+    ya_strbuf_printf(&b, "</text>\n");
     /* legend */
     double lx = left;
     if (any_base) {
-        put(&b, "  <rect x=\"%.1f\" y=\"34\" width=\"12\" height=\"12\" fill=\"#9e9e9e\"/>\n", lx);
-        put(&b, "  <text x=\"%.1f\" y=\"45\">", lx + 16);
+        ya_strbuf_printf(&b, "  <rect x=\"%.1f\" y=\"34\" width=\"12\" height=\"12\" fill=\"#9e9e9e\"/>\n", lx);
+        ya_strbuf_printf(&b, "  <text x=\"%.1f\" y=\"45\">", lx + 16);
         put_text(&b, base_name ? base_name : "base");
-        put(&b, "</text>\n");
+        ya_strbuf_printf(&b, "</text>\n");
         lx += 160;
     }
-    put(&b, "  <rect x=\"%.1f\" y=\"34\" width=\"12\" height=\"12\" fill=\"#1f77b4\"/>\n", lx);
-    put(&b, "  <text x=\"%.1f\" y=\"45\">", lx + 16);
+    ya_strbuf_printf(&b, "  <rect x=\"%.1f\" y=\"34\" width=\"12\" height=\"12\" fill=\"#1f77b4\"/>\n", lx);
+    ya_strbuf_printf(&b, "  <text x=\"%.1f\" y=\"45\">", lx + 16);
     put_text(&b, tuned_name ? tuned_name : "tuned");
-    put(&b, "</text>\n");
+    ya_strbuf_printf(&b, "</text>\n");
     /* axes and ticks */
     const double y0 = top + plot_h;
-    put(&b, "  <line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000000\"/>\n", left, top, left, y0);
-    put(&b, "  <line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000000\"/>\n", left, y0, width - right, y0);
+    ya_strbuf_printf(&b, "  <line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000000\"/>\n", left, top, left, y0);
+    ya_strbuf_printf(&b, "  <line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000000\"/>\n", left, y0, width - right, y0);
     for (int k = 0; k <= 5; k++) {
         double v = ymax * k / 5.0, y = y0 - plot_h * k / 5.0;
-        put(&b, "  <line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#dddddd\"/>\n", left, y, width - right, y);
-        put(&b, "  <text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.4g</text>\n", left - 6, y + 4, v);
+        ya_strbuf_printf(&b, "  <line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#dddddd\"/>\n", left, y, width - right, y);
+        ya_strbuf_printf(&b, "  <text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.4g</text>\n", left - 6, y + 4, v);
     }
-    put(&b, "  <text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">perplexity</text>\n",
+    ya_strbuf_printf(&b, "  <text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">perplexity</text>\n",
         top + plot_h / 2, top + plot_h / 2);
     /* bars */
     for (size_t i = 0; i < n; i++) {
@@ -125,23 +92,23 @@ char *ya_plot_svg_render(const char *title, const char *const *labels, const dou
             double xx = any_base ? xs[k] : x + (slot - bw) / 2;
             if (!isfinite(vals[k])) continue;
             double h = plot_h * (vals[k] / ymax);
-            put(&b, "  <rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n", xx, y0 - h, bw, h,
+            ya_strbuf_printf(&b, "  <rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n", xx, y0 - h, bw, h,
                 fill[k]);
-            put(&b, "  <text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\">%.4g</text>\n", xx + bw / 2,
+            ya_strbuf_printf(&b, "  <text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\">%.4g</text>\n", xx + bw / 2,
                 y0 - h - 3, vals[k]);
         }
         double cx = x + slot / 2;
-        put(&b, "  <text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-35 %.1f %.1f)\">", cx + 6,
+        ya_strbuf_printf(&b, "  <text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-35 %.1f %.1f)\">", cx + 6,
             y0 + 16, cx + 6, y0 + 16);
         put_text(&b, labels[i]);
-        put(&b, "</text>\n");
+        ya_strbuf_printf(&b, "</text>\n");
     }
-    put(&b, "</svg>\n");
+    ya_strbuf_printf(&b, "</svg>\n");
     if (b.oom) {
-        free(b.s);
+        ya_strbuf_free(&b);
         return NULL;
     }
-    return b.s;
+    return b.data;
 }
 
 int ya_plot_svg_write(const char *path, const char *title, const char *const *labels, const double *tuned,

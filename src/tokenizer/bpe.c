@@ -90,7 +90,7 @@ static int word_init(const YaTokenizer *tok, const char *w, size_t len, Word *wo
     int32_t unk_id = -1;
     size_t unk_len = 0;
     int have_unk = 0;
-    YaBuf big = {0};
+    YaStrBuf big = {0};
     for (size_t i = 0; i < len;) {
         uint32_t cp;
         size_t cl = ya_tok_utf8_decode(w + i, &cp);
@@ -102,9 +102,9 @@ static int word_init(const YaTokenizer *tok, const char *w, size_t len, Word *wo
         size_t extra = (!is_first ? tok->subword_prefix.len : 0) + (is_last ? tok->word_suffix.len : 0);
         if (extra) {
             big.len = 0;
-            if ((!is_first && ya_tok_buf_put(&big, tok->subword_prefix.s, tok->subword_prefix.len)) ||
-                ya_tok_buf_put(&big, w + i, cl) ||
-                (is_last && ya_tok_buf_put(&big, tok->word_suffix.s, tok->word_suffix.len)))
+            if ((!is_first && ya_strbuf_put(&big, tok->subword_prefix.s, tok->subword_prefix.len)) ||
+                ya_strbuf_put(&big, w + i, cl) ||
+                (is_last && ya_strbuf_put(&big, tok->word_suffix.s, tok->word_suffix.len)))
                 goto oom;
             s = big.data;
             slen = big.len;
@@ -143,10 +143,10 @@ static int word_init(const YaTokenizer *tok, const char *w, size_t len, Word *wo
         i += cl;
     }
     if (have_unk && word_add(word, unk_id, unk_len)) goto oom;
-    ya_tok_buf_free(&big);
+    ya_strbuf_free(&big);
     return YA_OK;
 oom:
-    ya_tok_buf_free(&big);
+    ya_strbuf_free(&big);
     return ya_fail(err, YA_ERR, "out of memory");
 }
 

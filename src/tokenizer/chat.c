@@ -55,15 +55,15 @@ static void strip(const char *s, size_t *a, size_t *b, int left, int right, int 
     }
 }
 
-static int puts_(YaBuf *b, const char *s) { return ya_tok_buf_put(b, s, strlen(s)); }
+static int puts_(YaStrBuf *b, const char *s) { return ya_strbuf_put(b, s, strlen(s)); }
 
-static int render_llama3(const YaTokenizer *tok, const YaChatMessage *m, size_t n, int gen, YaBuf *o) {
+static int render_llama3(const YaTokenizer *tok, const YaChatMessage *m, size_t n, int gen, YaStrBuf *o) {
     const char *bos = tok && tok->bos_token.s ? tok->bos_token.s : "<|begin_of_text|>";
     for (size_t i = 0; i < n; i++) {
         size_t a = 0, b = strlen(m[i].content);
         strip(m[i].content, &a, &b, 1, 1, 0);
         if ((i == 0 && puts_(o, bos)) || puts_(o, "<|start_header_id|>") || puts_(o, m[i].role) ||
-            puts_(o, "<|end_header_id|>\n\n") || ya_tok_buf_put(o, m[i].content + a, b - a) || puts_(o, "<|eot_id|>"))
+            puts_(o, "<|end_header_id|>\n\n") || ya_strbuf_put(o, m[i].content + a, b - a) || puts_(o, "<|eot_id|>"))
             return -1;
     }
     if ((gen || (tok && tok->chat_always_generation_prompt)) && puts_(o, "<|start_header_id|>assistant<|end_header_id|>\n\n"))
@@ -71,7 +71,7 @@ static int render_llama3(const YaTokenizer *tok, const YaChatMessage *m, size_t 
     return 0;
 }
 
-static int render_mistral(const YaTokenizer *tok, const YaChatMessage *m, size_t n, YaBuf *o, YaError *err) {
+static int render_mistral(const YaTokenizer *tok, const YaChatMessage *m, size_t n, YaStrBuf *o, YaError *err) {
     const char *bos = tok && tok->bos_token.s ? tok->bos_token.s : "<s>";
     const char *eos = tok && tok->eos_token.s ? tok->eos_token.s : "</s>";
     const char *system = NULL;
@@ -93,7 +93,7 @@ static int render_mistral(const YaTokenizer *tok, const YaChatMessage *m, size_t
     return 0;
 }
 
-static int render_chatml(const YaChatMessage *m, size_t n, int gen, YaBuf *o) {
+static int render_chatml(const YaChatMessage *m, size_t n, int gen, YaStrBuf *o) {
     for (size_t i = 0; i < n; i++)
         if (puts_(o, "<|im_start|>") || puts_(o, m[i].role) || puts_(o, "\n") || puts_(o, m[i].content) ||
             puts_(o, "<|im_end|>\n"))
@@ -103,7 +103,7 @@ static int render_chatml(const YaChatMessage *m, size_t n, int gen, YaBuf *o) {
 
 /* Qwen3: ChatML, and the assistant turns after the last user query carry a
  * <think> block (empty unless the content holds "...</think>"). */
-static int render_qwen3(const YaChatMessage *m, size_t n, int gen, YaBuf *o) {
+static int render_qwen3(const YaChatMessage *m, size_t n, int gen, YaStrBuf *o) {
     size_t last_query = n ? n - 1 : 0;
     for (size_t i = n; i-- > 0;)
         if (strcmp(m[i].role, "user") == 0) {
@@ -142,10 +142,10 @@ static int render_qwen3(const YaChatMessage *m, size_t n, int gen, YaBuf *o) {
             strip(c, &a2, &b2, 1, 1, 1);
             size_t c2 = ca;
             strip(c, &c2, &cb, 1, 0, 1);
-            if (puts_(o, "<|im_start|>assistant\n<think>\n") || ya_tok_buf_put(o, c + a2, b2 - a2) ||
-                puts_(o, "\n</think>\n\n") || ya_tok_buf_put(o, c + c2, cb - c2))
+            if (puts_(o, "<|im_start|>assistant\n<think>\n") || ya_strbuf_put(o, c + a2, b2 - a2) ||
+                puts_(o, "\n</think>\n\n") || ya_strbuf_put(o, c + c2, cb - c2))
                 return -1;
-        } else if (puts_(o, "<|im_start|>assistant\n") || ya_tok_buf_put(o, c + ca, cb - ca)) {
+        } else if (puts_(o, "<|im_start|>assistant\n") || ya_strbuf_put(o, c + ca, cb - ca)) {
             return -1;
         }
         if (puts_(o, "<|im_end|>\n")) return -1;
@@ -156,11 +156,11 @@ static int render_qwen3(const YaChatMessage *m, size_t n, int gen, YaBuf *o) {
 int ya_chat_render(YaChatFormat fmt, const YaTokenizer *tok, const YaChatMessage *msgs, size_t n,
                    int add_generation_prompt, char **out, YaError *err) {
     *out = NULL;
-    YaBuf o = {0};
-    if (ya_tok_buf_put(&o, "", 0)) return ya_fail(err, YA_ERR, "out of memory");
+    YaStrBuf o = {0};
+    if (ya_strbuf_put(&o, "", 0)) return ya_fail(err, YA_ERR, "out of memory");
     for (size_t i = 0; i < n; i++)
         if (!msgs[i].role || !msgs[i].content) {
-            ya_tok_buf_free(&o);
+            ya_strbuf_free(&o);
             return ya_fail(err, YA_ERR, "messages[%zu]: role and content are required", i);
         }
     int rc;
@@ -170,11 +170,11 @@ int ya_chat_render(YaChatFormat fmt, const YaTokenizer *tok, const YaChatMessage
     case YA_CHAT_CHATML: rc = render_chatml(msgs, n, add_generation_prompt, &o); break;
     case YA_CHAT_QWEN3: rc = render_qwen3(msgs, n, add_generation_prompt, &o); break;
     default:
-        ya_tok_buf_free(&o);
+        ya_strbuf_free(&o);
         return ya_fail(err, YA_ERR_USAGE, "no chat template: the tokenizer has none we recognise; pick one with --chat-format llama3|mistral|chatml|qwen3");
     }
     if (rc) {
-        ya_tok_buf_free(&o);
+        ya_strbuf_free(&o);
         return rc > 0 ? YA_ERR : ya_fail(err, YA_ERR, "out of memory");
     }
     *out = o.data;

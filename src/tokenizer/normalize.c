@@ -8,12 +8,12 @@
 
 #include "tokenizer/tokenizer_internal.h"
 
-static int unicode_form(YaNormKind kind, const char *s, size_t len, YaBuf *out, YaError *err) {
+static int unicode_form(YaNormKind kind, const char *s, size_t len, YaStrBuf *out, YaError *err) {
     if (len == 0) return YA_OK;
     size_t i = 0;
     while (i < len && (unsigned char)s[i] < 0x80) i++;
     if (i == len) /* ASCII is invariant under all four forms */
-        return ya_tok_buf_put(out, s, len) ? ya_fail(err, YA_ERR, "out of memory") : YA_OK;
+        return ya_strbuf_put(out, s, len) ? ya_fail(err, YA_ERR, "out of memory") : YA_OK;
     int opts = UTF8PROC_STABLE;
     switch (kind) {
     case YA_NORM_NFC: opts |= UTF8PROC_COMPOSE; break;
@@ -24,56 +24,56 @@ static int unicode_form(YaNormKind kind, const char *s, size_t len, YaBuf *out, 
     utf8proc_uint8_t *dst = NULL;
     utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &dst, opts);
     if (n < 0) return ya_fail(err, YA_ERR, "unicode normalization failed: %s", utf8proc_errmsg(n));
-    int rc = ya_tok_buf_put(out, dst, (size_t)n);
+    int rc = ya_strbuf_put(out, dst, (size_t)n);
     free(dst);
     return rc ? ya_fail(err, YA_ERR, "out of memory") : YA_OK;
 }
 
-static int replace_all(const YaStr *pat, const YaStr *with, const char *s, size_t len, YaBuf *out) {
-    if (pat->len == 0) return ya_tok_buf_put(out, s, len);
+static int replace_all(const YaStr *pat, const YaStr *with, const char *s, size_t len, YaStrBuf *out) {
+    if (pat->len == 0) return ya_strbuf_put(out, s, len);
     size_t i = 0, run = 0;
     while (i + pat->len <= len) {
         if (memcmp(s + i, pat->s, pat->len) == 0) {
-            if (ya_tok_buf_put(out, s + run, i - run) || ya_tok_buf_put(out, with->s, with->len)) return -1;
+            if (ya_strbuf_put(out, s + run, i - run) || ya_strbuf_put(out, with->s, with->len)) return -1;
             i += pat->len;
             run = i;
         } else {
             i++;
         }
     }
-    return ya_tok_buf_put(out, s + run, len - run);
+    return ya_strbuf_put(out, s + run, len - run);
 }
 
-int ya_tok_normalize(const YaTokenizer *tok, const char *s, size_t len, YaBuf *out, YaError *err) {
-    YaBuf cur = {0}, next = {0};
-    if (ya_tok_buf_put(&cur, s, len)) return ya_fail(err, YA_ERR, "out of memory");
+int ya_tok_normalize(const YaTokenizer *tok, const char *s, size_t len, YaStrBuf *out, YaError *err) {
+    YaStrBuf cur = {0}, next = {0};
+    if (ya_strbuf_put(&cur, s, len)) return ya_fail(err, YA_ERR, "out of memory");
     for (size_t k = 0; k < tok->n_norm; k++) {
         const YaNormStep *st = &tok->norm[k];
         next.len = 0;
         int rc = 0;
         switch (st->kind) {
         case YA_NORM_PREPEND: /* HF prepends only to a non-empty string */
-            if (cur.len) rc = ya_tok_buf_put(&next, st->a.s, st->a.len) || ya_tok_buf_put(&next, cur.data, cur.len);
+            if (cur.len) rc = ya_strbuf_put(&next, st->a.s, st->a.len) || ya_strbuf_put(&next, cur.data, cur.len);
             break;
         case YA_NORM_REPLACE: rc = replace_all(&st->a, &st->b, cur.data, cur.len, &next); break;
         default:
             if (unicode_form(st->kind, cur.data, cur.len, &next, err)) {
-                ya_tok_buf_free(&cur);
-                ya_tok_buf_free(&next);
+                ya_strbuf_free(&cur);
+                ya_strbuf_free(&next);
                 return YA_ERR;
             }
             break;
         }
-        if (rc || ya_tok_buf_put(&next, "", 0)) {
-            ya_tok_buf_free(&cur);
-            ya_tok_buf_free(&next);
+        if (rc || ya_strbuf_put(&next, "", 0)) {
+            ya_strbuf_free(&cur);
+            ya_strbuf_free(&next);
             return ya_fail(err, YA_ERR, "out of memory");
         }
-        YaBuf t = cur;
+        YaStrBuf t = cur;
         cur = next;
         next = t;
     }
-    ya_tok_buf_free(&next);
+    ya_strbuf_free(&next);
     *out = cur;
     return YA_OK;
 }

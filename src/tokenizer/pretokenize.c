@@ -14,7 +14,7 @@
 const char ya_tok_gpt2_pattern[] = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
 void ya_tok_spans_free(YaSpans *s) {
-    ya_tok_buf_free(&s->buf);
+    ya_strbuf_free(&s->buf);
     free(s->v);
     s->v = NULL;
     s->n = s->cap = 0;
@@ -192,20 +192,20 @@ static void byte_alphabet(char enc[256][3], unsigned char enc_len[256]) {
  * piece that does not start with it, then optionally split before each replacement. */
 static int metaspace_span(const YaPreStep *st, pcre2_match_data *md, const char *s, size_t n, int first, Segs *segs,
                           YaSpans *out) {
-    YaBuf piece = {0};
+    YaStrBuf piece = {0};
     int prepend = st->prepend_scheme == YA_PREPEND_ALWAYS || (st->prepend_scheme == YA_PREPEND_FIRST && first);
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++)
-        rc = s[i] == ' ' ? ya_tok_buf_put(&piece, st->replacement.s, st->replacement.len) : ya_tok_buf_putc(&piece, s[i]);
+        rc = s[i] == ' ' ? ya_strbuf_put(&piece, st->replacement.s, st->replacement.len) : ya_strbuf_putc(&piece, s[i]);
     if (!rc && prepend && !(piece.len >= st->replacement.len && memcmp(piece.data, st->replacement.s, st->replacement.len) == 0)) {
-        YaBuf pre = {0};
-        rc = ya_tok_buf_put(&pre, st->replacement.s, st->replacement.len) || ya_tok_buf_put(&pre, piece.data, piece.len);
-        ya_tok_buf_free(&piece);
+        YaStrBuf pre = {0};
+        rc = ya_strbuf_put(&pre, st->replacement.s, st->replacement.len) || ya_strbuf_put(&pre, piece.data, piece.len);
+        ya_strbuf_free(&piece);
         piece = pre;
     }
-    if (rc) { ya_tok_buf_free(&piece); return -1; }
+    if (rc) { ya_strbuf_free(&piece); return -1; }
     size_t base = out->buf.len;
-    if (ya_tok_buf_put(&out->buf, piece.data ? piece.data : "", piece.len)) { ya_tok_buf_free(&piece); return -1; }
+    if (ya_strbuf_put(&out->buf, piece.data ? piece.data : "", piece.len)) { ya_strbuf_free(&piece); return -1; }
     if (st->split) {
         YaPreStep merged = *st;
         merged.behavior = YA_SPLIT_MERGED_NEXT;
@@ -214,7 +214,7 @@ static int metaspace_span(const YaPreStep *st, pcre2_match_data *md, const char 
     } else {
         rc = ya_tok_spans_push(out, base, piece.len);
     }
-    ya_tok_buf_free(&piece);
+    ya_strbuf_free(&piece);
     return rc;
 }
 
@@ -226,7 +226,7 @@ int ya_tok_pretokenize(const YaTokenizer *tok, const char *text, size_t len, int
     char enc[256][3];
     unsigned char enc_len[256];
     byte_alphabet(enc, enc_len);
-    if (ya_tok_buf_put(&cur.buf, text, len) || ya_tok_spans_push(&cur, 0, len)) goto oom;
+    if (ya_strbuf_put(&cur.buf, text, len) || ya_tok_spans_push(&cur, 0, len)) goto oom;
     for (size_t k = 0; k < tok->n_pre; k++) {
         const YaPreStep *st = &tok->pre[k];
         next.n = 0;
@@ -238,7 +238,7 @@ int ya_tok_pretokenize(const YaTokenizer *tok, const char *text, size_t len, int
         if (st->kind == YA_PRE_SPLIT) {
             for (size_t i = 0; i < cur.n; i++)
                 if (split_span(st, md, cur.buf.data, cur.v[i].off, cur.v[i].len, &segs, &next)) goto fail;
-            YaBuf b = cur.buf; /* Split keeps the buffer: move it over */
+            YaStrBuf b = cur.buf; /* Split keeps the buffer: move it over */
             cur.buf = next.buf;
             next.buf = b;
         } else if (st->kind == YA_PRE_METASPACE) {
@@ -253,9 +253,9 @@ int ya_tok_pretokenize(const YaTokenizer *tok, const char *text, size_t len, int
             for (size_t i = 0; i < cur.n; i++) {
                 const char *s = cur.buf.data + cur.v[i].off;
                 size_t n = cur.v[i].len;
-                YaBuf prefixed = {0};
+                YaStrBuf prefixed = {0};
                 if (st->add_prefix_space && s[0] != ' ') {
-                    if (ya_tok_buf_putc(&prefixed, ' ') || ya_tok_buf_put(&prefixed, s, n)) { ya_tok_buf_free(&prefixed); goto oom; }
+                    if (ya_strbuf_putc(&prefixed, ' ') || ya_strbuf_put(&prefixed, s, n)) { ya_strbuf_free(&prefixed); goto oom; }
                     s = prefixed.data;
                     n = prefixed.len;
                 }
@@ -264,9 +264,9 @@ int ya_tok_pretokenize(const YaTokenizer *tok, const char *text, size_t len, int
                     YaPreStep iso = *st;
                     iso.behavior = YA_SPLIT_ISOLATED;
                     iso.invert = 0;
-                    if (split_span(&iso, md, s, 0, n, &segs, &pieces)) { ya_tok_buf_free(&prefixed); free(pieces.v); goto fail; }
+                    if (split_span(&iso, md, s, 0, n, &segs, &pieces)) { ya_strbuf_free(&prefixed); free(pieces.v); goto fail; }
                 } else if (ya_tok_spans_push(&pieces, 0, n)) {
-                    ya_tok_buf_free(&prefixed);
+                    ya_strbuf_free(&prefixed);
                     free(pieces.v);
                     goto oom;
                 }
@@ -274,11 +274,11 @@ int ya_tok_pretokenize(const YaTokenizer *tok, const char *text, size_t len, int
                     size_t start = next.buf.len;
                     for (size_t q = 0; q < pieces.v[p].len; q++) {
                         unsigned char b = (unsigned char)s[pieces.v[p].off + q];
-                        if (ya_tok_buf_put(&next.buf, enc[b], enc_len[b])) { ya_tok_buf_free(&prefixed); free(pieces.v); goto oom; }
+                        if (ya_strbuf_put(&next.buf, enc[b], enc_len[b])) { ya_strbuf_free(&prefixed); free(pieces.v); goto oom; }
                     }
-                    if (ya_tok_spans_push(&next, start, next.buf.len - start)) { ya_tok_buf_free(&prefixed); free(pieces.v); goto oom; }
+                    if (ya_tok_spans_push(&next, start, next.buf.len - start)) { ya_strbuf_free(&prefixed); free(pieces.v); goto oom; }
                 }
-                ya_tok_buf_free(&prefixed);
+                ya_strbuf_free(&prefixed);
             }
             free(pieces.v);
         }

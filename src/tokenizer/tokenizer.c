@@ -51,14 +51,14 @@ static int encode_text(const YaTokenizer *tok, const char *s, size_t len, int at
 int ya_tokenizer_encode(const YaTokenizer *tok, const char *text, size_t len, int add_special, YaIds *out,
                         YaError *err) {
     size_t first = out->len;
-    YaBuf fixed = {0};
+    YaStrBuf fixed = {0};
     if (!is_valid_utf8(text, len)) {
         if (ya_tok_utf8_sanitize(text, len, &fixed)) return ya_fail(err, YA_ERR, "out of memory");
         text = fixed.data;
         len = fixed.len;
     }
     YaPieces raw = {0}, normed = {0};
-    YaBuf norm = {0};
+    YaStrBuf norm = {0};
     int rc = YA_OK;
     if (ya_tok_added_split(tok, &tok->trie_raw, text, len, &raw)) rc = ya_fail(err, YA_ERR, "out of memory");
     for (size_t i = 0; i < raw.n && rc == YA_OK; i++) {
@@ -70,7 +70,7 @@ int ya_tokenizer_encode(const YaTokenizer *tok, const char *text, size_t len, in
         const char *s = text + p->off;
         size_t n = p->len;
         if (tok->n_norm) {
-            ya_tok_buf_free(&norm);
+            ya_strbuf_free(&norm);
             if ((rc = ya_tok_normalize(tok, s, n, &norm, err))) break;
             s = norm.data;
             n = norm.len;
@@ -92,8 +92,8 @@ int ya_tokenizer_encode(const YaTokenizer *tok, const char *text, size_t len, in
     if (rc == YA_OK && add_special) rc = ya_tok_postprocess(tok, out, first, err);
     ya_tok_pieces_free(&raw);
     ya_tok_pieces_free(&normed);
-    ya_tok_buf_free(&norm);
-    ya_tok_buf_free(&fixed);
+    ya_strbuf_free(&norm);
+    ya_strbuf_free(&fixed);
     if (rc != YA_OK) out->len = first;
     return rc;
 }
@@ -115,12 +115,12 @@ int ya_tokenizer_decode(const YaTokenizer *tok, const int32_t *ids, size_t n, in
             toks[m++] = tok->vocab[id];
         }
     }
-    YaBuf text = {0};
+    YaStrBuf text = {0};
     int rc = ya_tok_decode_chain(tok, toks, m, &text, err);
     free(toks);
-    if (rc == YA_OK && !text.data && ya_tok_buf_put(&text, "", 0)) rc = ya_fail(err, YA_ERR, "out of memory");
+    if (rc == YA_OK && !text.data && ya_strbuf_put(&text, "", 0)) rc = ya_fail(err, YA_ERR, "out of memory");
     if (rc != YA_OK) {
-        ya_tok_buf_free(&text);
+        ya_strbuf_free(&text);
         return rc;
     }
     *out = text.data;

@@ -16,6 +16,7 @@
 #include <pcre2.h> /* defines: pcre2_code, pcre2_match */
 
 #include "your_ai/error.h"
+#include "your_ai/strbuf.h" /* defines: YaStrBuf, the growable byte buffer */
 #include "your_ai/tokenizer.h"
 
 /* ---- byte strings ------------------------------------------------------ */
@@ -24,14 +25,6 @@ typedef struct YaStr {
     size_t len;
 } YaStr;
 
-/* A growable byte buffer. */
-typedef struct YaBuf {
-    char *data;
-    size_t len, cap;
-} YaBuf;
-int ya_tok_buf_put(YaBuf *b, const void *p, size_t n);
-int ya_tok_buf_putc(YaBuf *b, char c);
-void ya_tok_buf_free(YaBuf *b);
 
 /* ---- hash maps (open addressing, linear probing, power-of-two capacity) -- */
 /* String → int32; keys are borrowed (they must outlive the map). */
@@ -188,11 +181,11 @@ int ya_tok_bpe_cache_init(YaBpeCache *c);
 void ya_tok_bpe_cache_free(YaBpeCache *c);
 
 /* normalize.c: runs the normalizer chain on s; *out is malloc'ed. */
-int ya_tok_normalize(const YaTokenizer *tok, const char *s, size_t len, YaBuf *out, YaError *err);
+int ya_tok_normalize(const YaTokenizer *tok, const char *s, size_t len, YaStrBuf *out, YaError *err);
 
 /* pretokenize.c: a list of pre-tokens as spans of one buffer. */
 typedef struct YaSpans {
-    YaBuf buf;
+    YaStrBuf buf;
     struct YaSpan { size_t off, len; } *v;
     size_t n, cap;
 } YaSpans;
@@ -220,7 +213,7 @@ int ya_tok_added_split(const YaTokenizer *tok, const YaTrie *trie, const char *t
 void ya_tok_pieces_free(YaPieces *p);
 
 /* decode.c */
-int ya_tok_decode_chain(const YaTokenizer *tok, YaStr *tokens, size_t n, YaBuf *out, YaError *err);
+int ya_tok_decode_chain(const YaTokenizer *tok, YaStr *tokens, size_t n, YaStrBuf *out, YaError *err);
 
 /* UTF-8 helpers (utf8.c) */
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid (maximal subpart rules). */
@@ -228,7 +221,7 @@ size_t ya_tok_utf8_valid_len(const unsigned char *s, size_t n);
 /* Length of the maximal invalid subpart at s (≥ 1), as Rust's from_utf8_lossy / WHATWG. */
 size_t ya_tok_utf8_invalid_len(const unsigned char *s, size_t n);
 /* Appends s with each maximal invalid subpart replaced by U+FFFD. Returns -1 on OOM. */
-int ya_tok_utf8_sanitize(const char *s, size_t n, YaBuf *out);
+int ya_tok_utf8_sanitize(const char *s, size_t n, YaStrBuf *out);
 /* Decodes one code point from valid UTF-8 at s; returns its length. */
 size_t ya_tok_utf8_decode(const char *s, uint32_t *cp);
 size_t ya_tok_utf8_encode(uint32_t cp, char out[4]);

@@ -382,7 +382,7 @@ static int load_model(Ctx *c, YaTokenizer *tok, const json_t *m) {
     if (!merges) return bad(c, "model.merges", "is missing");
     if (!json_is_array(merges)) return bad(c, "model.merges", "must be an array");
     if (ya_tok_mergemap_init(&tok->merges, json_array_size(merges))) return ya_fail(c->err, YA_ERR, "out of memory");
-    YaBuf joined = {0};
+    YaStrBuf joined = {0};
     int32_t rank = 0;
     for (size_t i = 0; i < json_array_size(merges); i++) {
         const json_t *e = json_array_get(merges, i);
@@ -394,7 +394,7 @@ static int load_model(Ctx *c, YaTokenizer *tok, const json_t *m) {
             if (len >= 8 && memcmp(s, "#version", 8) == 0) continue;
             const char *sp = memchr(s, ' ', len);
             if (!sp || memchr(sp + 1, ' ', len - (size_t)(sp + 1 - s))) {
-                ya_tok_buf_free(&joined);
+                ya_strbuf_free(&joined);
                 return ya_fail(c->err, YA_ERR, "%s: model.merges[%zu] \"%s\" must be two tokens separated by one space",
                                c->file, i, s);
             }
@@ -409,13 +409,13 @@ static int load_model(Ctx *c, YaTokenizer *tok, const json_t *m) {
             b = json_string_value(json_array_get(e, 1));
             blen = json_string_length(json_array_get(e, 1));
         } else {
-            ya_tok_buf_free(&joined);
+            ya_strbuf_free(&joined);
             return ya_fail(c->err, YA_ERR, "%s: model.merges[%zu] must be a string \"a b\" or a pair [\"a\", \"b\"]",
                            c->file, i);
         }
         int32_t ia = ya_tok_strmap_get(&tok->vocab_map, a, alen), ib = ya_tok_strmap_get(&tok->vocab_map, b, blen);
         if (ia < 0 || ib < 0) {
-            ya_tok_buf_free(&joined);
+            ya_strbuf_free(&joined);
             return ya_fail(c->err, YA_ERR, "%s: model.merges[%zu]: token \"%.*s\" is not in model.vocab", c->file, i,
                            (int)(ia < 0 ? alen : blen), ia < 0 ? a : b);
         }
@@ -425,23 +425,23 @@ static int load_model(Ctx *c, YaTokenizer *tok, const json_t *m) {
                            ? tok->subword_prefix.len
                            : 0;
         joined.len = 0;
-        if (ya_tok_buf_put(&joined, a, alen) || ya_tok_buf_put(&joined, b + strip, blen - strip)) {
-            ya_tok_buf_free(&joined);
+        if (ya_strbuf_put(&joined, a, alen) || ya_strbuf_put(&joined, b + strip, blen - strip)) {
+            ya_strbuf_free(&joined);
             return ya_fail(c->err, YA_ERR, "out of memory");
         }
         int32_t inew = ya_tok_strmap_get(&tok->vocab_map, joined.data, joined.len);
         if (inew < 0) {
             int rc = ya_fail(c->err, YA_ERR, "%s: model.merges[%zu]: merged token \"%s\" is not in model.vocab", c->file,
                              i, joined.data);
-            ya_tok_buf_free(&joined);
+            ya_strbuf_free(&joined);
             return rc;
         }
         if (ya_tok_mergemap_put(&tok->merges, ia, ib, rank++, inew)) {
-            ya_tok_buf_free(&joined);
+            ya_strbuf_free(&joined);
             return ya_fail(c->err, YA_ERR, "out of memory");
         }
     }
-    ya_tok_buf_free(&joined);
+    ya_strbuf_free(&joined);
     return YA_OK;
 }
 
@@ -511,10 +511,10 @@ static int load_added(Ctx *c, YaTokenizer *tok, const json_t *arr) {
                 return ya_fail(c->err, YA_ERR, "out of memory");
             continue;
         }
-        YaBuf norm = {0};
+        YaStrBuf norm = {0};
         if (ya_tok_normalize(tok, at->content.s, at->content.len, &norm, c->err)) return YA_ERR;
         int rc = norm.len ? ya_tok_trie_add(&tok->trie_norm, norm.data, norm.len, (int32_t)i) : 0;
-        ya_tok_buf_free(&norm);
+        ya_strbuf_free(&norm);
         if (rc) return ya_fail(c->err, YA_ERR, "out of memory");
     }
     return YA_OK;

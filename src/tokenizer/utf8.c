@@ -1,5 +1,4 @@
-/* utf8.c — UTF-8 validation and repair for the tokenizer, plus the small
- * buffer type the pipeline stages share.
+/* utf8.c — UTF-8 validation and repair for the tokenizer.
  *
  * HF tokenizers only ever sees valid UTF-8 (Rust &str), so we repair input the
  * way Rust's String::from_utf8_lossy does: each maximal invalid subpart
@@ -8,29 +7,6 @@
 #include <string.h>
 
 #include "tokenizer/tokenizer_internal.h"
-
-int ya_tok_buf_put(YaBuf *b, const void *p, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d) return -1;
-        b->data = d;
-        b->cap = cap;
-    }
-    if (n) memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = 0;
-    return 0;
-}
-
-int ya_tok_buf_putc(YaBuf *b, char c) { return ya_tok_buf_put(b, &c, 1); }
-
-void ya_tok_buf_free(YaBuf *b) {
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
 
 /* The allowed range of the second byte for lead byte c (Table 3-7); 0 if c cannot lead. */
 static int lead_info(unsigned char c, unsigned char *lo, unsigned char *hi) {
@@ -72,18 +48,18 @@ size_t ya_tok_utf8_invalid_len(const unsigned char *s, size_t n) {
     return got ? got : 1;
 }
 
-int ya_tok_utf8_sanitize(const char *s, size_t n, YaBuf *out) {
+int ya_tok_utf8_sanitize(const char *s, size_t n, YaStrBuf *out) {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, run = 0; /* run: start of the pending valid stretch */
     while (i < n) {
         size_t v = ya_tok_utf8_valid_len(u + i, n - i);
         if (v) { i += v; continue; }
-        if (ya_tok_buf_put(out, s + run, i - run)) return -1;
-        if (ya_tok_buf_put(out, "\xEF\xBF\xBD", 3)) return -1;
+        if (ya_strbuf_put(out, s + run, i - run)) return -1;
+        if (ya_strbuf_put(out, "\xEF\xBF\xBD", 3)) return -1;
         i += ya_tok_utf8_invalid_len(u + i, n - i);
         run = i;
     }
-    return ya_tok_buf_put(out, s + run, n - run);
+    return ya_strbuf_put(out, s + run, n - run);
 }
 
 size_t ya_tok_utf8_decode(const char *s, uint32_t *cp) {

@@ -65,7 +65,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(mode, "lower")) {
-        YasBuf out = {0};
+        YaStrBuf out = {0};
         for (uint32_t c = 0; c < 0x110000; c++) {
             if (c >= 0xD800 && c < 0xE000) continue;
             unsigned char b[4];
@@ -77,7 +77,7 @@ int main(int argc, char **argv) {
             while (k < out.len) printf(" %x", yas_utf8_next((const unsigned char *)out.data, &k));
             putchar('\n');
         }
-        yas_buf_free(&out);
+        ya_strbuf_free(&out);
         return 0;
     }
     if (!strcmp(mode, "digits")) {
@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
-    YasBuf out = {0};
+    YaStrBuf out = {0};
     int rc = 0;
     while (rc == 0 && (n = getline(&line, &cap, stdin)) > 0) {
         json_error_t je;
@@ -115,6 +115,6 @@ int main(int argc, char **argv) {
         json_decref(v);
     }
     free(line);
-    yas_buf_free(&out);
+    ya_strbuf_free(&out);
     return rc;
 }
