@@ -521,16 +521,17 @@ int ya_checkpoint_save(const YaCheckpointSave *s, char *saved_path, size_t cap, 
         return ya_error_prefix(err, "checkpoint %s", name);
     }
     if (ya_fsync_dir(s->out_dir, err)) return YA_ERR;
-    /* A failed prune loses nothing: warn and carry on (the new checkpoint is safe). */
-    YaError prune_err;
-    if (keep_last_n(s->out_dir, s->keep_last_n, name, &prune_err))
-        ya_warn("keep-last-n: %s", prune_err.message);
-    /* OUT/latest last: it only ever names a complete checkpoint. */
+    /* OUT/latest moves to the new checkpoint before any old one is pruned, so a
+     * crash at any point leaves it naming a complete checkpoint. */
     char latest[4352], text[160];
     int len = snprintf(text, sizeof text, "%s\n", name);
     if (ya_path_join(latest, sizeof latest, s->out_dir, "latest", err) ||
         ya_write_file_atomic(latest, text, (size_t)len, err))
         return YA_ERR;
+    /* A failed prune loses nothing: warn and carry on (the new checkpoint is safe). */
+    YaError prune_err;
+    if (keep_last_n(s->out_dir, s->keep_last_n, name, &prune_err))
+        ya_warn("keep-last-n: %s", prune_err.message);
     if (saved_path) {
         if (strlen(final) >= cap) return ya_fail(err, YA_ERR, "%s: path too long", final);
         strcpy(saved_path, final);
