@@ -27,7 +27,9 @@ deps:
 	@tools/install_deps.sh
 
 test: deps build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	# Passive OpenMP waiting: tests run two at a time on small machines, and spinning
+	# worker threads of one test would starve the other.
+	cd $(BUILD) && OMP_WAIT_POLICY=passive ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 demo: deps build
 	tools/demo.sh $(BUILD)
