@@ -144,7 +144,9 @@ def rope(x, cos, sin):
     return torch.cat([a * c - b * s, b * c + a * s], dim=-1)
 
 
-def forward(cfg, W, ids):
+def forward(cfg, W, ids, lora=None):
+    """lora (optional, tools/torch_lora_ref.py): {projection prefix: (A, B, scale)};
+    each such projection adds scale·B(A·x), factored as PEFT computes it (SPEC §7)."""
     t = lambda name: torch.from_numpy(W[name])
     h = cfg["hidden_size"]
     n_h = cfg["num_attention_heads"]
@@ -163,6 +165,9 @@ def forward(cfg, W, ids):
 
     def lin(x, prefix, bias):
         y = x @ t(prefix + ".weight").T
+        if lora and prefix in lora:
+            A, B, scale = lora[prefix]
+            y = y + scale * ((x @ torch.from_numpy(A).T) @ torch.from_numpy(B).T)
         return y + t(prefix + ".bias") if bias else y
 
     x = t("model.embed_tokens.weight")[torch.tensor(ids)]

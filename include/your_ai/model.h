@@ -28,6 +28,15 @@ typedef struct YaLlamaLayer {
     const YaTensorInfo *b_gate, *b_up, *b_down; // [f], [f], [h]
 } YaLlamaLayer;
 
+/* The LoRA factors of one projection while an adapter is attached (adapter.h):
+ * the forward adds scale·B(A·x). A == NULL: that projection is not adapted. */
+typedef struct YaLoraFactors {
+    const float *A; // [r, in]
+    const float *B; // [out, r]
+} YaLoraFactors;
+
+struct YaAdapter;
+
 typedef struct YaModel {
     YaModelConfig cfg;
     YaWeights *weights;
@@ -37,6 +46,12 @@ typedef struct YaModel {
     YaLlamaLayer *layers;        // [L]
     size_t max_matrix_numel;     /* largest weight matrix: sizes the conversion scratch */
     char dir[4096];
+    /* Attached adapter (ya_model_set_adapter, adapter.h), or NULL. The forward
+     * reads only the table below, so the graph does not depend on the loader. */
+    const struct YaAdapter *adapter;
+    const YaLoraFactors *lora;   // [L * YA_LORA_TARGET_COUNT] (layer-major, YaLoraTarget order) or NULL
+    int lora_rank;               /* r */
+    float lora_scale;            /* alpha / r */
 } YaModel;
 
 /* Loads config.json (+ generation_config.json eos ids) and the weights of a

@@ -9,6 +9,7 @@
 #include "backend/backend.h" /* defines: ya_backend_cpu_set_threads */
 #include "cli/cli.h"
 #include "cli/cli_ids.h"
+#include "your_ai/adapter.h" /* defines: ya_adapter_load, ya_model_set_adapter */
 #include "your_ai/model.h"
 #include "your_ai/safetensors.h"
 
@@ -20,6 +21,8 @@ static const char k_usage[] =
     "\n"
     "Options:\n"
     "  --model DIR        HF model directory (config.json + *.safetensors) (required)\n"
+    "  --adapter DIR      apply a PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors,\n"
+    "                     e.g. a training checkpoint) without merging it (default: none)\n"
     "  --ids LIST         token ids separated by spaces or commas (required unless --load-only)\n"
     "  --out FILE         output .safetensors path (required unless --load-only)\n"
     "  --last-only        write only the last position's logits ([1, vocab_size])\n"
@@ -36,7 +39,7 @@ static double now_seconds(void) {
 }
 
 static int run_forward(int argc, char **argv) {
-    const char *model_dir = NULL, *ids_s = NULL, *out_path = NULL, *v;
+    const char *model_dir = NULL, *ids_s = NULL, *out_path = NULL, *adapter_dir = NULL, *v;
     int last_only = 0, load_only = 0;
     long long threads = 0, chunk = 0;
     for (int i = 1; i < argc; i++) {
@@ -50,6 +53,9 @@ static int run_forward(int argc, char **argv) {
         } else if ((r = ya_cli_flag(argc, argv, &i, "--out", &v))) {
             if (r < 0) return YA_ERR_USAGE;
             out_path = v;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--adapter", &v))) {
+            if (r < 0) return YA_ERR_USAGE;
+            adapter_dir = v;
         } else if ((r = ya_cli_flag(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || ya_cli_parse_int("--threads", v, 1, 1024, &threads)) return YA_ERR_USAGE;
         } else if ((r = ya_cli_flag(argc, argv, &i, "--chunk", &v))) {
@@ -77,8 +83,12 @@ static int run_forward(int argc, char **argv) {
     YaInferState *st = NULL;
     float *logits = NULL;
     double t0 = now_seconds();
+    YaAdapter *adapter = NULL;
     int rc = ya_model_open(model_dir, &model, &err);
     if (rc != YA_OK) goto fail;
+    if (adapter_dir && ((rc = ya_adapter_load(adapter_dir, model, &adapter, &err)) != YA_OK ||
+                        (rc = ya_model_set_adapter(model, adapter, &err)) != YA_OK))
+        goto fail;
     if (load_only) {
         const YaModelConfig *c = &model->cfg;
         printf("loaded %s: %zu tensors, %d layers, hidden %d, vocab %d, in %.1f ms\n", model_dir,
@@ -112,12 +122,14 @@ out:
     free(logits);
     ya_infer_state_free(st);
     ya_model_free(model);
+    ya_adapter_free(adapter);
     free(ids);
     return YA_OK;
 fail:
     free(logits);
     ya_infer_state_free(st);
     ya_model_free(model);
+    ya_adapter_free(adapter);
     free(ids);
     return ya_cli_report(argv[0], &err);
 }

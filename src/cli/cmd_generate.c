@@ -10,6 +10,7 @@
 #include "cli/cli_ids.h"
 #include "your_ai/fileio.h"
 #include "your_ai/generate.h"
+#include "your_ai/adapter.h" /* defines: ya_adapter_load, ya_model_set_adapter */
 #include "your_ai/model.h"
 #include "your_ai/tokenizer.h"
 
@@ -25,6 +26,8 @@ static const char k_usage[] =
     "\n"
     "Options:\n"
     "  --model DIR               HF model directory (required)\n"
+    "  --adapter DIR             apply a PEFT LoRA adapter (adapter_config.json +\n"
+    "                            adapter_model.safetensors, e.g. a checkpoint) without merging (default: none)\n"
     "  --prompt TEXT             prompt text, encoded with DIR/tokenizer.json (BOS added as the tokenizer does)\n"
     "  --ids LIST                prompt as token ids (spaces or commas); no tokenizer needed\n"
     "  --max-tokens N            tokens to generate at most (default 128)\n"
@@ -87,7 +90,7 @@ static int on_token(void *user, int32_t id) {
 }
 
 static int run_generate(int argc, char **argv) {
-    const char *model_dir = NULL, *prompt = NULL, *ids_s = NULL, *v;
+    const char *model_dir = NULL, *prompt = NULL, *ids_s = NULL, *adapter_dir = NULL, *v;
     long long max_tokens = 128, threads = 0, top_k = 0;
     uint64_t seed = 0;
     int print_ids = 0;
@@ -116,6 +119,9 @@ static int run_generate(int argc, char **argv) {
                 return YA_ERR_USAGE;
         } else if ((r = ya_cli_flag(argc, argv, &i, "--seed", &v))) {
             if (r < 0 || ya_cli_parse_u64("--seed", v, &seed)) return YA_ERR_USAGE;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--adapter", &v))) {
+            if (r < 0) return YA_ERR_USAGE;
+            adapter_dir = v;
         } else if ((r = ya_cli_flag(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || ya_cli_parse_int("--threads", v, 1, 1024, &threads)) return YA_ERR_USAGE;
         } else if (strcmp(argv[i], "--print-ids") == 0) {
@@ -135,12 +141,16 @@ static int run_generate(int argc, char **argv) {
 
     YaError err = {0};
     YaModel *model = NULL;
+    YaAdapter *adapter = NULL;
     YaTokenizer *tok = NULL;
     YaIds prompt_ids = {0};
     int32_t *ids = NULL, *out_ids = NULL;
     int n_ids = 0, rc;
     if (ids_s && (rc = ya_cli_parse_ids("--ids", ids_s, &ids, &n_ids)) != YA_OK) return rc;
     if ((rc = ya_model_open(model_dir, &model, &err)) != YA_OK) goto done;
+    if (adapter_dir && ((rc = ya_adapter_load(adapter_dir, model, &adapter, &err)) != YA_OK ||
+                        (rc = ya_model_set_adapter(model, adapter, &err)) != YA_OK))
+        goto done;
 
     char tok_path[4096];
     if ((rc = ya_path_join(tok_path, sizeof tok_path, model_dir, "tokenizer.json", &err)) != YA_OK) goto done;
@@ -187,6 +197,7 @@ done:
     free(out_ids);
     ya_tokenizer_free(tok);
     ya_model_free(model);
+    ya_adapter_free(adapter);
     return rc == YA_OK ? YA_OK : ya_cli_report(argv[0], &err);
 }
 

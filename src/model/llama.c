@@ -15,6 +15,7 @@
 
 #include "backend/backend.h" /* defines: YaBackendOps, ya_backend_cpu */
 #include "your_ai/log.h"     /* defines: ya_warn */
+#include "your_ai/lora.h"    /* defines: YaLoraTarget (the adapter table's column order) */
 #include "your_ai/model.h"
 
 /* ---- loading -------------------------------------------------------------- */
@@ -192,6 +193,10 @@ struct YaInferState {
      * a fp32 model never pays for it. */
     float *wbuf; // [max(max_matrix_numel, lm_rows*h)]
     size_t wbuf_numel;
+    /* LoRA intermediate A·x of an attached adapter, sized on the first forward
+     * that has one (the adapter may be attached after the state is made). */
+    float *lora_ax; // [C, r]
+    size_t lora_ax_numel;
 };
 
 static size_t maxz(size_t a, size_t b) { return a > b ? a : b; }
@@ -265,6 +270,7 @@ void ya_infer_state_free(YaInferState *s) {
     if (!s) return;
     free(s->arena);
     free(s->wbuf);
+    free(s->lora_ax);
     free(s);
 }
 
@@ -296,19 +302,38 @@ static int direct_f32(const YaTensorInfo *t) {
     return t->dtype == YA_DTYPE_F32 && (uintptr_t)t->data % _Alignof(float) == 0;
 }
 
-/* y (+)= x · Wᵀ + b. The bias is converted after the weight: they use different scratch.
- * Every projection of the graph goes through here, so this is where LoRA
- * (SPEC §7) will add its factored term y += (α/r)·B(A·x) without touching the graph. */
+/* The attached adapter's factors for (layer, target), or NULL. */
+static const YaLoraFactors *lora_at(const YaModel *m, int layer, int target) {
+    if (!m->lora) return NULL;
+    const YaLoraFactors *f = &m->lora[(size_t)layer * YA_LORA_TARGET_COUNT + (size_t)target];
+    return f->A ? f : NULL;
+}
+
+/* y += (α/r)·B(A·x) (SPEC §7): LoRA stays factored, B·A is never formed.
+ * The scale is applied to the [M, r] intermediate, the smallest tensor. */
+static void lora_add(const YaInferState *s, float *y, const float *x, const YaLoraFactors *f, int M, int K, int N) {
+    int r = s->model->lora_rank;
+    float *ax = s->lora_ax; // [M, r]
+    s->ops->linear(ax, x, f->A, NULL, M, K, r, 0);
+    float scale = s->model->lora_scale;
+    for (size_t i = 0; i < (size_t)M * r; i++) ax[i] *= scale;
+    s->ops->linear(y, ax, f->B, NULL, M, r, N, 1);
+}
+
+/* y (+)= x · Wᵀ + b (+ LoRA). The bias is converted after the weight: they use different scratch.
+ * Every projection of the graph goes through here, so this is where an attached
+ * adapter adds its factored term without touching the graph. */
 static void project(const YaInferState *s, float *y, const float *x, const YaTensorInfo *w, const YaTensorInfo *b,
-                    int M, int accumulate) {
+                    const YaLoraFactors *lora, int M, int accumulate) {
     int K = (int)w->shape[1], N = (int)w->shape[0];
     const float *bf = small(s, b); // [N] or NULL
     if (M <= STORED_MAX_ROWS && !direct_f32(w)) {
         s->ops->linear_stored(y, x, w->data, w->dtype, bf, M, K, N, accumulate);
-        return;
+    } else {
+        const float *wf = weight(s, w); // [N, K]
+        s->ops->linear(y, x, wf, bf, M, K, N, accumulate);
     }
-    const float *wf = weight(s, w); // [N, K]
-    s->ops->linear(y, x, wf, bf, M, K, N, accumulate);
+    if (lora) lora_add(s, y, x, lora, M, K, N);
 }
 
 /* One chunk of T ≤ max_chunk tokens at positions s->pos …; leaves the final
@@ -332,20 +357,20 @@ static void forward_chunk(YaInferState *s, const int32_t *tokens, int T) {
 
         /* attention sublayer: x += Wo · attn(RoPE(Wq·a), RoPE(Wk·a), Wv·a), a = RMSNorm(x) */
         ops->rmsnorm(s->xn, NULL, s->x, small(s, ly->input_norm), T, h, eps);
-        project(s, s->q, s->xn, ly->wq, ly->bq, T, 0);
-        project(s, k_new, s->xn, ly->wk, ly->bk, T, 0);
-        project(s, v_new, s->xn, ly->wv, ly->bv, T, 0);
+        project(s, s->q, s->xn, ly->wq, ly->bq, lora_at(m, l, YA_LORA_Q), T, 0);
+        project(s, k_new, s->xn, ly->wk, ly->bk, lora_at(m, l, YA_LORA_K), T, 0);
+        project(s, v_new, s->xn, ly->wv, ly->bv, lora_at(m, l, YA_LORA_V), T, 0);
         ops->rope(s->q, s->rope_cos + (size_t)pos * half, s->rope_sin + (size_t)pos * half, T, n_h, d);
         ops->rope(k_new, s->rope_cos + (size_t)pos * half, s->rope_sin + (size_t)pos * half, T, n_kv, d);
         ops->attention(s->att_out, s->att, s->q, kc, vc, T, pos + T, pos, n_h, n_kv, d);
-        project(s, s->x, s->att_out, ly->wo, ly->bo, T, 1);
+        project(s, s->x, s->att_out, ly->wo, ly->bo, lora_at(m, l, YA_LORA_O), T, 1);
 
         /* MLP sublayer: x += Wdown · (silu(Wgate·m) ⊙ Wup·m), m = RMSNorm₂(x) */
         ops->rmsnorm(s->xn, NULL, s->x, small(s, ly->post_norm), T, h, eps);
-        project(s, s->gate, s->xn, ly->w_gate, ly->b_gate, T, 0);
-        project(s, s->up, s->xn, ly->w_up, ly->b_up, T, 0);
+        project(s, s->gate, s->xn, ly->w_gate, ly->b_gate, lora_at(m, l, YA_LORA_GATE), T, 0);
+        project(s, s->up, s->xn, ly->w_up, ly->b_up, lora_at(m, l, YA_LORA_UP), T, 0);
         ops->swiglu(s->gate, s->gate, s->up, (size_t)T * c->intermediate_size);
-        project(s, s->x, s->gate, ly->w_down, ly->b_down, T, 1);
+        project(s, s->x, s->gate, ly->w_down, ly->b_down, lora_at(m, l, YA_LORA_DOWN), T, 1);
     }
     ops->rmsnorm(s->xn, NULL, s->x, small(s, m->norm), T, h, eps);
     s->pos += T;
@@ -387,6 +412,16 @@ int ya_model_forward(const YaModel *m, YaInferState *s, const int32_t *tokens, i
         if (tokens[t] < 0 || tokens[t] >= c->vocab_size)
             return ya_fail(err, YA_ERR_USAGE, "forward: token id %d at index %d is outside the vocabulary [0, %d)",
                            (int)tokens[t], t, c->vocab_size);
+    if (s->model->lora) { /* sized once per state (and again only for a larger rank) */
+        size_t need = (size_t)s->max_chunk * (size_t)s->model->lora_rank;
+        if (need > s->lora_ax_numel) {
+            float *p = realloc(s->lora_ax, need * sizeof *p);
+            if (!p) return ya_fail(err, YA_ERR, "out of memory for the LoRA scratch [%d, %d]", s->max_chunk,
+                                      s->model->lora_rank);
+            s->lora_ax = p;
+            s->lora_ax_numel = need;
+        }
+    }
     for (int t0 = 0; t0 < T; t0 += s->max_chunk) {
         int n = T - t0 < s->max_chunk ? T - t0 : s->max_chunk;
         forward_chunk(s, tokens + t0, n);

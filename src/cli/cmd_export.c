@@ -1,0 +1,155 @@
+/* cmd_export.c — `your_ai export`: base model + LoRA adapter → PEFT adapter,
+ * merged HF model, GGUF model or GGUF LoRA adapter (SPEC §10; docs/DEPLOY.md
+ * says what loads each one). Thin: parses flags, opens the model (mmap) and the
+ * adapter, and calls src/export. */
+#include <stdio.h>
+#include <string.h>
+
+#include "backend/backend.h" /* defines: ya_backend_cpu_set_threads */
+#include "cli/cli.h"
+#include "your_ai/adapter.h" /* defines: ya_adapter_load */
+#include "your_ai/export.h"  /* defines: ya_export_* */
+#include "your_ai/fileio.h"  /* defines: ya_mkdirs, ya_path_join */
+#include "your_ai/model.h"
+
+static const char k_usage[] =
+    "Usage: your_ai export --model BASE_DIR --adapter CKPT_DIR --format FORMAT --out DIR [options]\n"
+    "\n"
+    "Exports a LoRA adapter (a training checkpoint directory or any PEFT adapter\n"
+    "directory) for other tools (docs/DEPLOY.md):\n"
+    "  peft          DIR/adapter_model.safetensors + DIR/adapter_config.json, as PEFT writes them\n"
+    "  merged        a complete HF model directory with W + (alpha/r)·B·A folded into every\n"
+    "                adapted weight (config.json, safetensors shards + index, tokenizer files,\n"
+    "                generation_config.json); also the input of the Core ML path\n"
+    "  gguf          a llama.cpp GGUF model with the adapter merged (DIR/model.gguf)\n"
+    "  gguf-adapter  a llama.cpp GGUF LoRA adapter for `llama-cli --lora` (DIR/adapter.gguf)\n"
+    "For gguf and gguf-adapter, an --out ending in .gguf names the file itself.\n"
+    "\n"
+    "Options:\n"
+    "  --model DIR        base HF model directory (required)\n"
+    "  --adapter DIR      adapter directory (adapter_config.json + adapter_model.safetensors);\n"
+    "                     required except for merged and gguf, which then convert the base alone\n"
+    "  --format F         peft | merged | gguf | gguf-adapter (required)\n"
+    "  --out DIR          output directory (created if missing) (required)\n"
+    "  --dtype T          bf16 | f16 | f32. Defaults: peft f32; merged the base's stored dtype;\n"
+    "                     gguf f16; gguf-adapter f32. peft accepts f32 or bf16\n"
+    "  --quant q8_0       gguf only: Q8_0 matrices (rows not a multiple of 32 fall back to f16)\n"
+    "  --shard-size MB    merged only: at most MB megabytes (10^6 bytes) of tensor data per shard\n"
+    "                     (default 5000, as transformers' 5GB)\n"
+    "  --base-model NAME  peft only: adapter_config.json base_model_name_or_path\n"
+    "                     (default: the adapter's own, else BASE_DIR)\n"
+    "  --threads N        OpenMP and OpenBLAS threads (default: the libraries' default)\n"
+    "\n"
+    "Exit codes: 0 success, 1 runtime error, 2 usage error.\n";
+
+static int parse_dtype(const char *s, YaDtype *dt) {
+    if (strcmp(s, "f32") == 0) *dt = YA_DTYPE_F32;
+    else if (strcmp(s, "f16") == 0) *dt = YA_DTYPE_F16;
+    else if (strcmp(s, "bf16") == 0) *dt = YA_DTYPE_BF16;
+    else return -1;
+    return 0;
+}
+
+/* DIR/default_name, or --out itself when it ends in .gguf (its directory is created). */
+static int gguf_path(const char *out, const char *default_name, char *path, size_t cap, YaError *err) {
+    size_t n = strlen(out);
+    if (n > 5 && strcmp(out + n - 5, ".gguf") == 0) {
+        snprintf(path, cap, "%s", out);
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", out);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = 0;
+            return ya_mkdirs(dir, err);
+        }
+        return YA_OK;
+    }
+    return ya_mkdirs(out, err) || ya_path_join(path, cap, out, default_name, err) ? YA_ERR : YA_OK;
+}
+
+static int run_export(int argc, char **argv) {
+    const char *model_dir = NULL, *adapter_dir = NULL, *format = NULL, *out = NULL, *base_name = NULL, *v;
+    YaDtype dt = YA_DTYPE_COUNT;
+    int q8 = 0;
+    long long shard_mb = 5000, threads = 0;
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if ((r = ya_cli_flag(argc, argv, &i, "--model", &v))) {
+            if (r < 0) return YA_ERR_USAGE;
+            model_dir = v;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--adapter", &v))) {
+            if (r < 0) return YA_ERR_USAGE;
+            adapter_dir = v;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--format", &v))) {
+            if (r < 0) return YA_ERR_USAGE;
+            format = v;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--out", &v))) {
+            if (r < 0) return YA_ERR_USAGE;
+            out = v;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--dtype", &v))) {
+            if (r < 0) return YA_ERR_USAGE;
+            if (parse_dtype(v, &dt)) return ya_cli_usage_error(argv[0], "--dtype: expected bf16, f16 or f32, got '%s'", v);
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--quant", &v))) {
+            if (r < 0) return YA_ERR_USAGE;
+            if (strcmp(v, "q8_0") != 0)
+                return ya_cli_usage_error(argv[0], "--quant: only q8_0 is supported (K-quants: llama-quantize), got '%s'", v);
+            q8 = 1;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--shard-size", &v))) {
+            if (r < 0 || ya_cli_parse_int("--shard-size", v, 1, 1000000000, &shard_mb)) return YA_ERR_USAGE;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--base-model", &v))) {
+            if (r < 0) return YA_ERR_USAGE;
+            base_name = v;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--threads", &v))) {
+            if (r < 0 || ya_cli_parse_int("--threads", v, 1, 1024, &threads)) return YA_ERR_USAGE;
+        } else {
+            return ya_cli_usage_error(argv[0], "unknown option '%s'", argv[i]);
+        }
+    }
+    if (!model_dir || !format || !out) return ya_cli_usage_error(argv[0], "--model, --format and --out are required");
+    int is_peft = strcmp(format, "peft") == 0, is_merged = strcmp(format, "merged") == 0;
+    int is_gguf = strcmp(format, "gguf") == 0, is_gguf_adapter = strcmp(format, "gguf-adapter") == 0;
+    if (!is_peft && !is_merged && !is_gguf && !is_gguf_adapter)
+        return ya_cli_usage_error(argv[0], "--format: expected peft, merged, gguf or gguf-adapter, got '%s'", format);
+    if ((is_peft || is_gguf_adapter) && !adapter_dir)
+        return ya_cli_usage_error(argv[0], "--format %s needs --adapter", format);
+    if (q8 && !is_gguf) return ya_cli_usage_error(argv[0], "--quant applies to --format gguf only");
+    if (q8 && dt != YA_DTYPE_COUNT) return ya_cli_usage_error(argv[0], "give either --quant or --dtype, not both");
+    if (is_peft && dt == YA_DTYPE_F16) return ya_cli_usage_error(argv[0], "--format peft: --dtype must be f32 or bf16");
+    if (base_name && !is_peft) return ya_cli_usage_error(argv[0], "--base-model applies to --format peft only");
+    ya_backend_cpu_set_threads((int)threads);
+
+    YaError err = {0};
+    YaModel *model = NULL;
+    YaAdapter *adapter = NULL;
+    int rc = ya_model_open(model_dir, &model, &err);
+    if (rc == YA_OK && adapter_dir) rc = ya_adapter_load(adapter_dir, model, &adapter, &err);
+    char path[4352];
+    if (rc == YA_OK) {
+        YaGgufWeightType wt = q8 ? YA_GGUF_W_Q8_0
+                              : dt == YA_DTYPE_F32 ? YA_GGUF_W_F32
+                              : dt == YA_DTYPE_BF16 ? YA_GGUF_W_BF16
+                              : dt == YA_DTYPE_F16 ? YA_GGUF_W_F16
+                              : is_gguf ? YA_GGUF_W_F16 : YA_GGUF_W_F32;
+        if (is_peft)
+            rc = ya_export_peft(model, adapter, out, dt == YA_DTYPE_COUNT ? YA_DTYPE_F32 : dt, base_name, &err);
+        else if (is_merged)
+            rc = ya_export_merged(model, adapter, out, dt, (uint64_t)shard_mb * 1000 * 1000, &err);
+        else if ((rc = gguf_path(out, is_gguf ? "model.gguf" : "adapter.gguf", path, sizeof path, &err)) == YA_OK)
+            rc = is_gguf ? ya_export_gguf(model, adapter, path, wt, &err)
+                         : ya_export_gguf_adapter(model, adapter, path, wt, &err);
+    }
+    if (rc == YA_OK)
+        fprintf(stderr, "exported %s%s%s as %s to %s\n", model_dir, adapter ? " + " : "", adapter ? adapter_dir : "",
+                format, (is_gguf || is_gguf_adapter) ? path : out);
+    ya_adapter_free(adapter);
+    ya_model_free(model);
+    return rc == YA_OK ? YA_OK : ya_cli_report(argv[0], &err);
+}
+
+const YaCommand ya_cmd_export = {
+    .name = "export",
+    .summary = "export an adapter: PEFT, merged HF model, GGUF, GGUF LoRA adapter",
+    .usage = k_usage,
+    .order = 70,
+    .run = run_export,
+};

@@ -1,0 +1,16 @@
+/* export_internal.h — what the exporters share: a base weight upcast to F32
+ * with its LoRA delta merged in (SPEC §10.2), and small file helpers. */
+#ifndef YA_EXPORT_INTERNAL_H
+#define YA_EXPORT_INTERNAL_H
+
+#include "your_ai/adapter.h"
+#include "your_ai/model.h"
+
+/* dst [numel] = t upcast to F32, plus (α/r)·B·A when t is a projection weight
+ * that a (may be NULL) adapts. Returns 1 if a delta was added, else 0. */
+int ya_export_weight_f32(const YaModel *m, const YaAdapter *a, const YaTensorInfo *t, float *dst);
+
+/* Copies dir_from/name to dir_to/name atomically when it exists (*copied = 1). */
+int ya_export_copy_file(const char *dir_from, const char *dir_to, const char *name, int *copied, YaError *err);
+
+#endif

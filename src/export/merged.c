@@ -1,0 +1,146 @@
+/* merged.c — `export --format merged`: a complete HF model directory whose
+ * weights have the adapter folded in, W' = W + (α/r)·B·A, computed in F32 from
+ * the upcast base and rounded once to the output dtype (SPEC §10.2). Tensors
+ * are produced one at a time by the sharded safetensors writer's fill callback,
+ * so peak memory is one F32 matrix whatever the model size. This directory is
+ * also the input of the Core ML path (docs/DEPLOY.md). */
+#include <cblas.h> /* defines: cblas_sgemm */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export_internal.h"
+#include "your_ai/export.h"
+#include "your_ai/fileio.h" /* defines: ya_read_file, ya_write_file_atomic, ya_mkdirs */
+#include "your_ai/json.h"   /* defines: ya_json_load_file, ya_json_dumps */
+
+/* The LoRA factors adapting t, found by identity with the model's resolved tensors. */
+static const YaLoraFactors *factors_for(const YaModel *m, const YaAdapter *a, const YaTensorInfo *t) {
+    if (!a) return NULL;
+    for (int l = 0; l < m->cfg.num_hidden_layers; l++) {
+        const YaLlamaLayer *ly = &m->layers[l];
+        const YaTensorInfo *w[7] = {ly->wq, ly->wk, ly->wv, ly->wo, ly->w_gate, ly->w_up, ly->w_down};
+        for (int k = 0; k < 7; k++)
+            if (w[k] == t) return ya_adapter_factors(a, l, k);
+    }
+    return NULL;
+}
+
+int ya_export_weight_f32(const YaModel *m, const YaAdapter *a, const YaTensorInfo *t, float *dst) {
+    ya_to_f32(t->dtype, t->data, dst, t->numel);
+    const YaLoraFactors *f = factors_for(m, a, t);
+    if (!f) return 0;
+    int out = (int)t->shape[0], in = (int)t->shape[1], r = ya_adapter_rank(a);
+    float scale = (float)(ya_adapter_alpha(a) / r);
+    /* dst [out, in] += scale · B [out, r] · A [r, in] */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, out, in, r, scale, f->B, r, f->A, in, 1.0f, dst, in);
+    return 1;
+}
+
+int ya_export_copy_file(const char *dir_from, const char *dir_to, const char *name, int *copied, YaError *err) {
+    char src[4352], dst[4352];
+    *copied = 0;
+    if (ya_path_join(src, sizeof src, dir_from, name, err) || ya_path_join(dst, sizeof dst, dir_to, name, err))
+        return YA_ERR;
+    if (!ya_path_exists(src)) return YA_OK;
+    char *buf = NULL;
+    size_t len = 0;
+    if (ya_read_file(src, &buf, &len, err)) return YA_ERR;
+    int rc = ya_write_file_atomic(dst, buf, len, err);
+    free(buf);
+    *copied = rc == YA_OK;
+    return rc;
+}
+
+typedef struct MergeCtx {
+    const YaModel *m;
+    const YaAdapter *a;
+    const YaTensorInfo *t;
+    YaDtype dt;
+    float *scratch; // [max tensor numel] shared by all tensors (filled one at a time)
+} MergeCtx;
+
+static int fill_merged(void *ctx, const char *name, void *dst, uint64_t nbytes, YaError *err) {
+    MergeCtx *c = ctx;
+    if (nbytes != c->t->numel * ya_dtype_size(c->dt))
+        return ya_fail(err, YA_ERR, "%s: internal size mismatch", name);
+    if (c->t->dtype == c->dt && !factors_for(c->m, c->a, c->t)) { /* untouched: copy the stored bits */
+        memcpy(dst, c->t->data, nbytes);
+        return YA_OK;
+    }
+    ya_export_weight_f32(c->m, c->a, c->t, c->scratch);
+    ya_from_f32(c->dt, c->scratch, dst, c->t->numel);
+    return YA_OK;
+}
+
+static const char *torch_dtype_name(YaDtype dt) {
+    return dt == YA_DTYPE_F32 ? "float32" : dt == YA_DTYPE_F16 ? "float16" : "bfloat16";
+}
+
+int ya_export_merged(const YaModel *m, const YaAdapter *a, const char *out_dir, YaDtype dt, uint64_t max_shard_bytes,
+                     YaError *err) {
+    size_t n = ya_weights_count(m->weights);
+    int keep = dt == YA_DTYPE_COUNT;
+    if (!keep && !ya_dtype_is_float(dt))
+        return ya_fail(err, YA_ERR_USAGE, "merged export: dtype %s is not supported (f32, f16 or bf16)", ya_dtype_name(dt));
+    if (ya_mkdirs(out_dir, err)) return YA_ERR;
+    size_t max_numel = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ya_weights_at(m->weights, i)->numel > max_numel) max_numel = ya_weights_at(m->weights, i)->numel;
+    MergeCtx *ctx = calloc(n ? n : 1, sizeof *ctx);
+    float *scratch = malloc((max_numel ? max_numel : 1) * sizeof(float)); // [largest tensor] F32
+    YaStShardedWriter *sw = ya_st_sharded_new(max_shard_bytes);
+    int rc = YA_OK;
+    if (!ctx || !scratch || !sw) {
+        rc = ya_fail(err, YA_ERR, "out of memory");
+        ya_st_sharded_free(sw);
+        goto out;
+    }
+    YaDtype stored = YA_DTYPE_COUNT; /* the output dtype of the matrices (for torch_dtype) */
+    for (size_t i = 0; i < n && !rc; i++) {
+        const YaTensorInfo *t = ya_weights_at(m->weights, i);
+        if (!ya_dtype_is_float(t->dtype))
+            rc = ya_fail(err, YA_ERR, "%s: tensor '%s' has dtype %s; only F32/F16/BF16 models can be merged", t->file,
+                         t->name, ya_dtype_name(t->dtype));
+        if (rc) break;
+        ctx[i] = (MergeCtx){.m = m, .a = a, .t = t, .dt = keep ? t->dtype : dt, .scratch = scratch};
+        if (t->ndim == 2 && stored == YA_DTYPE_COUNT) stored = ctx[i].dt;
+        rc = ya_st_sharded_add_fill(sw, t->name, ctx[i].dt, t->ndim, t->shape, fill_merged, &ctx[i], err);
+    }
+    if (rc) {
+        ya_st_sharded_free(sw);
+        goto out;
+    }
+    if ((rc = ya_st_sharded_finish(sw, out_dir, "model", NULL, err)) != YA_OK) goto out;
+
+    /* config.json: the base's, with torch_dtype (and transformers ≥ 5's "dtype") set to what we wrote. */
+    char path[4352];
+    json_t *cfg = NULL;
+    if ((rc = ya_path_join(path, sizeof path, m->dir, "config.json", err)) ||
+        (rc = ya_json_load_file(path, 0, &cfg, err)))
+        goto out;
+    if (stored != YA_DTYPE_COUNT) {
+        json_object_set_new(cfg, "torch_dtype", json_string(torch_dtype_name(stored)));
+        if (json_object_get(cfg, "dtype")) json_object_set_new(cfg, "dtype", json_string(torch_dtype_name(stored)));
+    }
+    char *text = ya_json_dumps(cfg); /* shortest round-trip numbers: the values stay those of the base */
+    json_decref(cfg);
+    if (!text) {
+        rc = ya_fail(err, YA_ERR, "out of memory");
+        goto out;
+    }
+    size_t tl = strlen(text);
+    rc = ya_path_join(path, sizeof path, out_dir, "config.json", err) || ya_write_file_atomic(path, text, tl, err);
+    free(text);
+    if (rc) goto out;
+    static const char *const copied_files[] = {"generation_config.json", "tokenizer.json", "tokenizer_config.json",
+                                               "special_tokens_map.json", "tokenizer.model"};
+    for (size_t i = 0; i < sizeof copied_files / sizeof *copied_files && !rc; i++) {
+        int copied;
+        rc = ya_export_copy_file(m->dir, out_dir, copied_files[i], &copied, err);
+    }
+out:
+    free(scratch);
+    free(ctx);
+    return rc ? ya_error_prefix(err, "merged export to %s", out_dir) : YA_OK;
+}
