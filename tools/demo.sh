@@ -41,14 +41,35 @@ ls -l "$OUT/tiny-base"
 step "7. Tokenize a sentence with the model's tokenizer"
 run "$BIN" tokenize --tokenizer "$OUT/tiny-base" --text "The Fulton County Grand Jury said Friday an investigation took place."
 
-step "8. Generate from the (untrained, random) model with a KV cache"
-run "$BIN" generate --model "$OUT/tiny-base" --prompt "The jury said" --max-tokens 16 --temperature 0.8 --seed 1
+step "8. Pretrain the tiny model on the Brown training split (full fine-tuning, plain cross-entropy)"
+# Packed rows of 128 tokens, 4 rows an update: the loss falls from ln(32000) = 10.4.
+run "$BIN" train --model "$OUT/tiny-base" --data "$OUT/data/train.jsonl" --out "$OUT/pretrain" \
+  --train full --distrust-mode off --max-steps 30 --warmup-steps 3 --learning-rate 3e-3 \
+  --batch-size 4 --grad-accum 1 --max-seq-length 128 --batching pack --log-every 5 --save-every 0
+
+step "9. LoRA fine-tuning with the weighted distrust term, validation loss and checkpoints"
+run "$BIN" train --model "$OUT/pretrain/model-30-final" --data "$OUT/data/train.jsonl" --val "$OUT/data/val.jsonl" \
+  --out "$OUT/lora" --distrust-mode weighted --lambda 0.6 --max-steps 20 --warmup-steps 2 --learning-rate 2e-3 \
+  --batch-size 4 --grad-accum 1 --max-seq-length 128 --log-every 5 --eval-every 10 --eval-batches 8 --save-every 10
+ls "$OUT/lora" "$OUT/lora/checkpoint-20-final"
+
+step "10. Held-out perplexity by source type and authority band, base vs LoRA"
+head -n 60 "$OUT/data/val.jsonl" >"$OUT/val-sample.jsonl"
+run "$BIN" validate --model "$OUT/pretrain/model-30-final" --adapter "$OUT/lora/checkpoint-20-final" \
+  --data "$OUT/val-sample.jsonl" --max-seq-length 128 --bootstrap 200 --out "$OUT/report.json" --plot "$OUT/report.svg"
+
+step "11. Generate from the trained model with its adapter (KV cache, sampling)"
+run "$BIN" generate --model "$OUT/pretrain/model-30-final" --adapter "$OUT/lora/checkpoint-20-final" \
+  --prompt "The jury said" --max-tokens 24 --temperature 0.8 --top-p 0.95 --seed 1
 
 step "Done"
 cat <<MSG
 Files:
-  $OUT/raw/             the Brown corpus as raw JSONL, one file per genre
-  $OUT/data/            train.jsonl, val.jsonl and stats.json from 'prepare'
-  $OUT/tiny-base/       the random tiny model (config.json, model.safetensors, tokenizer)
-Training (LoRA with the distrust term) joins this demo with the trainer.
+  $OUT/raw/                       the Brown corpus as raw JSONL, one file per genre
+  $OUT/data/                      train.jsonl, val.jsonl and stats.json from 'prepare'
+  $OUT/tiny-base/                 the random tiny model (config.json, model.safetensors, tokenizer)
+  $OUT/pretrain/model-30-final/   the pretrained tiny model (HF layout); logs in $OUT/pretrain/logs/
+  $OUT/lora/checkpoint-20-final/  the LoRA adapter (PEFT format), optimizer state, trainer state, manifest
+  $OUT/lora/logs/                 metrics.jsonl and a TensorBoard event file
+  $OUT/report.json, report.svg    held-out perplexity by group, base vs LoRA
 MSG
