@@ -80,4 +80,9 @@ const char *ya_chat_format_name(YaChatFormat f);
 int ya_chat_render(YaChatFormat fmt, const YaTokenizer *tok, const YaChatMessage *msgs, size_t n,
                    int add_generation_prompt, char **out, YaError *err);
 
+/* Appends the ids of one user turn rendered through the generation prompt (what a
+ * chat model is prompted with). The template writes its own BOS, so the text is
+ * encoded without the post-processor's special tokens. */
+int ya_chat_encode_user(YaChatFormat fmt, const YaTokenizer *tok, const char *user, YaIds *out, YaError *err);
+
 #endif

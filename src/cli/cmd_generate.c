@@ -30,6 +30,9 @@ static const char k_usage[] =
     "                            adapter_model.safetensors, e.g. a checkpoint) without merging (default: none)\n"
     "  --prompt TEXT             prompt text, encoded with DIR/tokenizer.json (BOS added as the tokenizer does)\n"
     "  --ids LIST                prompt as token ids (spaces or commas); no tokenizer needed\n"
+    "  --chat                    send --prompt as a user turn through the tokenizer's chat template\n"
+    "                            (tokenizer_config.json: Llama 3, Mistral [INST], ChatML, Qwen3)\n"
+    "  --chat-format F           like --chat, with the template F: llama3|mistral|chatml|qwen3\n"
     "  --max-tokens N            tokens to generate at most (default 128)\n"
     "  --temperature T           0 = greedy, as HF generate() without do_sample (default 0)\n"
     "  --top-k K                 sample among the K most likely tokens, 0 = off (default 0)\n"
@@ -93,7 +96,8 @@ static int run_generate(int argc, char **argv) {
     const char *model_dir = NULL, *prompt = NULL, *ids_s = NULL, *adapter_dir = NULL, *v;
     long long max_tokens = 128, threads = 0, top_k = 0;
     uint64_t seed = 0;
-    int print_ids = 0;
+    int print_ids = 0, chat = 0;
+    YaChatFormat chat_format = YA_CHAT_NONE;
     YaGenerateParams params = {.sampling = ya_sampler_defaults()};
     for (int i = 1; i < argc; i++) {
         int r;
@@ -124,6 +128,13 @@ static int run_generate(int argc, char **argv) {
             adapter_dir = v;
         } else if ((r = ya_cli_flag(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || ya_cli_parse_int("--threads", v, 1, 1024, &threads)) return YA_ERR_USAGE;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--chat-format", &v))) {
+            if (r < 0) return YA_ERR_USAGE;
+            if (ya_chat_format_parse(v, &chat_format) != 0)
+                return ya_cli_usage_error(argv[0], "--chat-format must be llama3, mistral, chatml or qwen3, got '%s'", v);
+            chat = 1;
+        } else if (strcmp(argv[i], "--chat") == 0) {
+            chat = 1;
         } else if (strcmp(argv[i], "--print-ids") == 0) {
             print_ids = 1;
         } else if (strcmp(argv[i], "--no-cache") == 0) {
@@ -134,6 +145,7 @@ static int run_generate(int argc, char **argv) {
     }
     if (!model_dir) return ya_cli_usage_error(argv[0], "--model is required");
     if (!prompt == !ids_s) return ya_cli_usage_error(argv[0], "give exactly one of --prompt and --ids");
+    if (chat && !prompt) return ya_cli_usage_error(argv[0], "--chat and --chat-format apply to --prompt");
     params.max_tokens = (int)max_tokens;
     params.sampling.top_k = (int)top_k;
     params.sampling.seed = seed;
@@ -163,7 +175,16 @@ static int run_generate(int argc, char **argv) {
         }
         if ((rc = ya_tokenizer_load(model_dir, &tok, &err)) != YA_OK) goto done;
     }
-    if (prompt) {
+    if (prompt && chat) {
+        if (chat_format == YA_CHAT_NONE && (chat_format = ya_tokenizer_chat_format(tok)) == YA_CHAT_NONE) {
+            rc = ya_fail(&err, YA_ERR_USAGE, "%s: tokenizer_config.json has %s chat template; pick one with --chat-format",
+                         model_dir, ya_tokenizer_has_chat_template(tok) ? "an unrecognised" : "no");
+            goto done;
+        }
+        if ((rc = ya_chat_encode_user(chat_format, tok, prompt, &prompt_ids, &err)) != YA_OK) goto done;
+        ids = prompt_ids.ids;
+        n_ids = (int)prompt_ids.len;
+    } else if (prompt) {
         if ((rc = ya_tokenizer_encode(tok, prompt, strlen(prompt), 1, &prompt_ids, &err)) != YA_OK) goto done;
         ids = prompt_ids.ids;
         n_ids = (int)prompt_ids.len;

@@ -298,16 +298,8 @@ int ya_suite_model_generate(void *vctx, const char *user_prompt, char **answer, 
     YaSuiteModelCtx *c = vctx;
     *answer = NULL;
     YaIds ids = {0};
-    char *text = NULL;
-    int rc;
-    if (c->chat_format != YA_CHAT_NONE) {
-        YaChatMessage msg = {"user", user_prompt};
-        rc = ya_chat_render(c->chat_format, c->tok, &msg, 1, 1, &text, err);
-        if (rc == YA_OK) rc = ya_tokenizer_encode(c->tok, text, strlen(text), 0, &ids, err); /* the template holds BOS */
-    } else {
-        rc = ya_tokenizer_encode(c->tok, user_prompt, strlen(user_prompt), 1, &ids, err);
-    }
-    free(text);
+    int rc = c->chat_format != YA_CHAT_NONE ? ya_chat_encode_user(c->chat_format, c->tok, user_prompt, &ids, err)
+                                            : ya_tokenizer_encode(c->tok, user_prompt, strlen(user_prompt), 1, &ids, err);
     YaGenerateParams gp = {.max_tokens = c->max_new_tokens > 0 ? c->max_new_tokens : 512, .sampling = ya_sampler_defaults()};
     gp.sampling.seed = c->seed;
     ya_generate_eos_set(&gp, &c->model->cfg, ya_tokenizer_eos_id(c->tok));

@@ -180,3 +180,12 @@ int ya_chat_render(YaChatFormat fmt, const YaTokenizer *tok, const YaChatMessage
     *out = o.data;
     return YA_OK;
 }
+
+int ya_chat_encode_user(YaChatFormat fmt, const YaTokenizer *tok, const char *user, YaIds *out, YaError *err) {
+    YaChatMessage msg = {"user", user};
+    char *text = NULL;
+    int rc = ya_chat_render(fmt, tok, &msg, 1, 1, &text, err);
+    if (rc == YA_OK) rc = ya_tokenizer_encode(tok, text, strlen(text), 0, out, err);
+    free(text);
+    return rc;
+}
