@@ -1,11 +1,11 @@
 /* backend.h — the op table: every numeric op the Llama graph needs, as one
  * struct of function pointers.
  *
- * The model (src/model/llama.c) is written once against this table; the CPU
- * backend (src/backend/cpu/) is the readable fp32 specification and the CUDA
- * backend implements the same entries with the same signatures. Forward and
- * backward entries sit side by side; backward ops that are not implemented yet
- * are listed as comments only (the training issue adds them), never as stubs.
+ * The model (src/model/llama.c, llama_train.c) is written once against this
+ * table; the CPU backend (src/backend/cpu/) is the readable fp32 specification,
+ * and the CUDA backend (src/backend/cuda/cuda_ops.h) mirrors the same entries
+ * for device memory and bf16 activations. Forward and backward entries sit side
+ * by side; every backward op accumulates (+=) into its gradient outputs.
  *
  * Conventions: all activations are fp32, row-major, contiguous unless a stride
  * is given. Weights follow HF's [out, in] layout. Shapes are written as

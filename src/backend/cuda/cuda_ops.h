@@ -12,8 +12,8 @@
  *   4. ops return void like the CPU ones; failures are recorded in the context
  *      and returned by ya_cuda_sync() (cuda_runtime.h).
  * Shapes are those of backend.h; they are repeated here only where the dtype
- * differs. The one entry of backend.h not here yet, linear_stored (decoding), is
- * the next session's work, not a stub. */
+ * differs. backend.h's linear_stored (reading stored weights row by row while
+ * decoding) has no CUDA counterpart: on the GPU the weights are resident in bf16. */
 #ifndef YOUR_AI_CUDA_OPS_H
 #define YOUR_AI_CUDA_OPS_H
 
