@@ -1,17 +1,25 @@
 /* cpu_cross_entropy.c — lm_head fused with masked, weighted cross-entropy,
- * chunked over the vocabulary so the [T, V] logits never exist at once.
+ * blocked over rows and chunked over the vocabulary so the [T, V] logits never
+ * exist at once.
  *
  * Row t: logits l = W·x_t, nll_t = lse(l) − l[target_t], loss = Σ_t ω_t·nll_t,
  * ∂loss/∂l = ω_t·(softmax(l) − onehot(target_t)).
  *
- * Pass 1 (per chunk of C vocabulary rows): convert W[c0:c0+C] to fp32, one
- *   GEMM for the logits chunk [T, C], then per row an online log-sum-exp
- *   (running max m and Σ e^(l−m), rescaled when m grows) and the target logit.
- * Pass 2 (only when a gradient is wanted): the same chunk logits again →
- *   dlogits [T, C] = ω·(e^(l−lse) − onehot) → dx += dlogits · W_c and
- *   dW_c += dlogitsᵀ · x (two GEMMs).
- * Memory: T·C + C·h + 3T floats of scratch, whatever V. The price is one
- * recomputed logits GEMM (4 GEMMs of [T, h, V] instead of 3).
+ * Rows go in blocks of Tb = max(1, T·C/V) rows (C = chunk), so the block's
+ * full-vocabulary logits [Tb, V] take the T·C floats a [T, C] chunk would.
+ * Per block:
+ * Pass 1 (per chunk of C vocabulary rows): W[c0:c0+C] as fp32 (converted, or
+ *   the F32 file rows in place), one GEMM into the block's logits columns
+ *   [Tb, c0:c0+C]; then per row max, Σ e^(l−max) (double) → log-sum-exp and
+ *   the target logit.
+ * Pass 2 (only when a gradient is wanted): the kept logits become dlogits =
+ *   ω·(e^(l−lse) − onehot) in place; per chunk dx_block += dlogits_c · W_c and
+ *   dW_c += dlogits_cᵀ · x_block (two GEMMs).
+ * So 3 GEMMs of [T, h, V] with a gradient (forward logits, dx, dW), where the
+ * earlier V-chunked-only version recomputed the logits (4 GEMMs, 16 % of a
+ * 57M-model LoRA step). The price: a bf16/f16 head is converted twice per row
+ * block instead of twice in all (memory-bound, far cheaper than the GEMM).
+ * Memory: Tb·V + C·h + 3T floats of scratch.
  *
  * Rows with ω = 0 are unsupervised (padding, prompt, the last position): their
  * target is not read and their dlogits are 0. GEMMs run on OpenBLAS threads,
@@ -23,9 +31,15 @@
 
 #include "backend/cpu/cpu_ops.h"
 
+/* Rows per block: the block's [Tb, V] logits fill what T·chunk floats would. */
+static int row_block(int T, int V, int chunk) {
+    long long tb = (long long)T * chunk / V;
+    return tb < 1 ? 1 : tb > T ? T : (int)tb;
+}
+
 size_t ya_cpu_cross_entropy_scratch(int T, int h, int V, int chunk) {
     if (chunk <= 0 || chunk > V) chunk = V;
-    return (size_t)T * chunk + (size_t)chunk * h + 3 * (size_t)T;
+    return (size_t)row_block(T, V, chunk) * V + (size_t)chunk * h + 3 * (size_t)T;
 }
 
 /* W rows [c0, c0+n) as fp32: the stored F32 rows themselves when aligned, else converted into buf. */
@@ -42,72 +56,70 @@ double ya_cpu_cross_entropy(float *nll, float *dx, float *dw, const float *x, co
                             float *scratch) {
     if (T <= 0) return 0.0;
     if (chunk <= 0 || chunk > V) chunk = V;
-    float *logits = scratch;                        // [T, chunk]
-    float *wbuf = logits + (size_t)T * chunk;       // [chunk, h]
-    float *row_max = wbuf + (size_t)chunk * h;      // [T] running max, then lse
-    float *row_sum = row_max + T;                   // [T] running Σ e^(l − max)
-    float *target_logit = row_sum + T;              // [T]
-    for (int t = 0; t < T; t++) {
-        row_max[t] = -INFINITY;
-        row_sum[t] = 0.0f;
-        target_logit[t] = 0.0f;
-    }
-
-    /* ---- pass 1: log-sum-exp and target logit per row ---- */
-    for (int c0 = 0; c0 < V; c0 += chunk) {
-        int n = V - c0 < chunk ? V - c0 : chunk;
-        const float *wc = chunk_f32(w, dt, c0, n, h, wbuf); // [n, h]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n, h, 1.0f, x, h, wc, h, 0.0f, logits, n);
-#pragma omp parallel for schedule(static)
-        for (int t = 0; t < T; t++) {
-            if (weight[t] == 0.0f) continue;
-            const float *l = logits + (size_t)t * n; // [n]
-            float m = row_max[t];
-            for (int i = 0; i < n; i++)
-                if (l[i] > m) m = l[i];
-            double s = 0.0;
-            for (int i = 0; i < n; i++) s += expf(l[i] - m); /* each term ≤ 1: fp32 exp, double sum */
-            /* exp(−inf) = 0 on the first chunk */
-            row_sum[t] = (float)((double)row_sum[t] * exp((double)row_max[t] - m) + s);
-            row_max[t] = m;
-            int tg = targets[t] - c0;
-            if (tg >= 0 && tg < n) target_logit[t] = l[tg];
-        }
-    }
+    int Tb = row_block(T, V, chunk);
+    float *logits = scratch;                        // [Tb, V] one row block's logits, then dlogits
+    float *wbuf = logits + (size_t)Tb * V;          // [chunk, h]
+    float *lse = wbuf + (size_t)chunk * h;          // [T] log-sum-exp per row
+    float *target_logit = lse + T;                  // [T]
+    int grad = dx || dw;
     double loss = 0.0;
-    for (int t = 0; t < T; t++) {
-        float row_nll = 0.0f;
-        if (weight[t] != 0.0f) {
-            row_max[t] = row_max[t] + logf(row_sum[t]); /* now the log-sum-exp */
-            row_nll = row_max[t] - target_logit[t];
-            loss += (double)weight[t] * row_nll;
+    for (int r0 = 0; r0 < T; r0 += Tb) {
+        int nr = T - r0 < Tb ? T - r0 : Tb;
+        const float *xb = x + (size_t)r0 * h; // [nr, h]
+        /* ---- pass 1: the block's logits, log-sum-exp and target logit per row ---- */
+        for (int c0 = 0; c0 < V; c0 += chunk) {
+            int n = V - c0 < chunk ? V - c0 : chunk;
+            const float *wc = chunk_f32(w, dt, c0, n, h, wbuf); // [n, h]
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, n, h, 1.0f, xb, h, wc, h, 0.0f, logits + c0, V);
         }
-        if (nll) nll[t] = row_nll;
-    }
-    if (!dx && !dw) return loss;
-
-    /* ---- pass 2: dlogits chunk → dx, dW ---- */
-    const float *lse = row_max; // [T]
-    for (int c0 = 0; c0 < V; c0 += chunk) {
-        int n = V - c0 < chunk ? V - c0 : chunk;
-        const float *wc = chunk_f32(w, dt, c0, n, h, wbuf); // [n, h]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n, h, 1.0f, x, h, wc, h, 0.0f, logits, n);
 #pragma omp parallel for schedule(static)
-        for (int t = 0; t < T; t++) {
-            float *l = logits + (size_t)t * n; // [n] logits in, dlogits out
+        for (int i = 0; i < nr; i++) {
+            int t = r0 + i;
+            lse[t] = 0.0f;
+            target_logit[t] = 0.0f;
+            if (weight[t] == 0.0f) continue;
+            const float *l = logits + (size_t)i * V; // [V]
+            float m = -INFINITY;
+            for (int v = 0; v < V; v++)
+                if (l[v] > m) m = l[v];
+            double s = 0.0;
+            for (int v = 0; v < V; v++) s += expf(l[v] - m); /* each term ≤ 1: fp32 exp, double sum */
+            lse[t] = m + (float)log(s);
+            target_logit[t] = l[targets[t]];
+        }
+        for (int t = r0; t < r0 + nr; t++) {
+            float row_nll = 0.0f;
+            if (weight[t] != 0.0f) {
+                row_nll = lse[t] - target_logit[t];
+                loss += (double)weight[t] * row_nll;
+            }
+            if (nll) nll[t] = row_nll;
+        }
+        if (!grad) continue;
+
+        /* ---- pass 2: dlogits in place → dx, dW ---- */
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < nr; i++) {
+            int t = r0 + i;
+            float *l = logits + (size_t)i * V; // [V] logits in, dlogits out
             float wt = weight[t];
             if (wt == 0.0f) {
-                for (int i = 0; i < n; i++) l[i] = 0.0f;
+                for (int v = 0; v < V; v++) l[v] = 0.0f;
                 continue;
             }
-            for (int i = 0; i < n; i++) l[i] = wt * expf(l[i] - lse[t]);
-            int tg = targets[t] - c0;
-            if (tg >= 0 && tg < n) l[tg] -= wt;
+            for (int v = 0; v < V; v++) l[v] = wt * expf(l[v] - lse[t]);
+            l[targets[t]] -= wt;
         }
-        if (dx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, h, n, 1.0f, logits, n, wc, h, 1.0f, dx, h);
-        if (dw)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, h, T, 1.0f, logits, n, x, h, 1.0f,
-                        dw + (size_t)c0 * h, h);
+        for (int c0 = 0; c0 < V; c0 += chunk) {
+            int n = V - c0 < chunk ? V - c0 : chunk;
+            const float *wc = chunk_f32(w, dt, c0, n, h, wbuf); // [n, h]
+            if (dx)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, h, n, 1.0f, logits + c0, V, wc, h, 1.0f,
+                            dx + (size_t)r0 * h, h);
+            if (dw)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, h, nr, 1.0f, logits + c0, V, xb, h, 1.0f,
+                            dw + (size_t)c0 * h, h);
+        }
     }
     return loss;
 }
