@@ -3,9 +3,14 @@
  * validation set, and a clean stop on SIGINT/SIGTERM.
  *
  * Everything the run needs is sized once before the first update; the loop
- * allocates nothing. LoRA runs checkpoint through checkpoint.h (PEFT adapter +
- * optimizer + trainer state: data cursor, running distrust statistics) and
- * resume bit-exactly; --train full writes fp32 model directories instead. */
+ * allocates nothing but the loss history. LoRA runs checkpoint through
+ * checkpoint.h (PEFT adapter + optimizer + trainer_state.json: step, PRNG
+ * streams, data cursor + file hashes, weight statistics, loss history, best
+ * validation, wall time, version; run_config.json: every resolved flag and the
+ * model identity hashes) and resume bit-exactly; resuming against another
+ * model fails naming what differs. --train full writes fp32 model directories.
+ * Progress: a redrawn bar on a terminal, one plain `step N/S | …` line per
+ * log step otherwise (docs/TRAINING.md). */
 #ifndef YOUR_AI_TRAINER_H
 #define YOUR_AI_TRAINER_H
 
@@ -34,6 +39,8 @@ typedef struct YaTrainerConfig {
     int eval_batches;                /* --eval-batches (≤ 0: the whole validation set) */
     const char *resume;              /* --resume auto|PATH (NULL: fresh run) */
     int threads;                     /* --threads (≤ 0: default) */
+    const char *version;             /* library version recorded in trainer_state/run_config (NULL: "unknown") */
+    int progress;                    /* −1 auto (a bar when stderr is a terminal), 0 plain lines, 1 bar */
 } YaTrainerConfig;
 
 /* Runs the training; returns YA_OK also when stopped by a signal (after the

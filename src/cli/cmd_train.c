@@ -53,6 +53,8 @@ static const char k_usage[] =
     "  --resume auto|PATH     auto: the newest valid checkpoint in --out (fresh if none); PATH: that one\n"
     "                         (default: fresh run)\n"
     "  --threads N            CPU threads (default: all)\n"
+    "  --progress P           auto: a redrawn bar on a terminal, plain lines otherwise; bar | plain\n"
+    "                         (default auto)\n"
     YA_CLI_DATA_USAGE
     "\n"
     "Exit codes: 0 success (also after SIGINT/SIGTERM with a checkpoint), 1 runtime error\n"
@@ -75,6 +77,8 @@ static int run_train(int argc, char **argv) {
     c.keep_last = 3;
     c.log_every = 10;
     c.eval_every = 250;
+    c.version = YA_VERSION;
+    c.progress = -1;
     double lr = 5e-5;
     long long warmup = 100, max_steps = 5000, n;
     int alpha_given = 0, lambda_auto = 0;
@@ -164,6 +168,11 @@ static int run_train(int argc, char **argv) {
         else if (FLAG("--threads")) {
             if (ya_cli_parse_int("--threads", v, 1, 4096, &n)) return YA_ERR_USAGE;
             c.threads = (int)n;
+        } else if (FLAG("--progress")) {
+            if (!strcmp(v, "auto")) c.progress = -1;
+            else if (!strcmp(v, "bar")) c.progress = 1;
+            else if (!strcmp(v, "plain")) c.progress = 0;
+            else return ya_cli_usage_error(cmd, "--progress must be auto, bar or plain, got '%s'", v);
         } else if (bad) return YA_ERR_USAGE;
         else return ya_cli_usage_error(cmd, "unknown option '%s'", argv[i]);
 #undef FLAG
