@@ -38,6 +38,11 @@ typedef enum { YA_JSONL_EOF = 0, YA_JSONL_OBJECT = 1, YA_JSONL_BAD = 2, YA_JSONL
  *  YA_JSONL_EOF / YA_JSONL_IOERR (err filled). Blank lines (only whitespace) are skipped. */
 YaJsonlResult ya_jsonl_next(YaJsonlReader *r, json_t **obj, char *reason, size_t reason_cap, YaError *err);
 
+/* For files where every line must be a JSON object (benchmarks, prompt suites):
+ * like ya_jsonl_next, but a bad line is an error "path:line: reason" returned as
+ * YA_JSONL_IOERR. Returns YA_JSONL_OBJECT, YA_JSONL_EOF or YA_JSONL_IOERR. */
+YaJsonlResult ya_jsonl_next_strict(YaJsonlReader *r, json_t **obj, YaError *err);
+
 /* The raw text of the last line returned (without the newline), for copying through. */
 const char *ya_jsonl_last_line(const YaJsonlReader *r);
 

@@ -63,18 +63,14 @@ static int load_jsonl(const char *path, YaMcSet *out, YaError *err) {
     int rc = YA_OK;
     for (;;) {
         json_t *o = NULL;
-        char reason[256], where[4200];
-        YaJsonlResult res = ya_jsonl_next(&r, &o, reason, sizeof reason, err);
+        YaJsonlResult res = ya_jsonl_next_strict(&r, &o, err);
         if (res == YA_JSONL_EOF) break;
         if (res == YA_JSONL_IOERR) {
             rc = YA_ERR;
             break;
         }
+        char where[4200];
         snprintf(where, sizeof where, "%s:%llu", path, (unsigned long long)r.line_no);
-        if (res == YA_JSONL_BAD) {
-            rc = ya_fail(err, YA_ERR, "%s: %s", where, reason);
-            break;
-        }
         YaMcItem it = {0};
         it.line = r.line_no;
         const char *q, *id = NULL, *cat = NULL;

@@ -103,18 +103,14 @@ int ya_suite_load(const char *path, YaSuite *out, YaError *err) {
     int rc = YA_OK;
     for (;;) {
         json_t *o = NULL;
-        char reason[256], where[4200];
-        YaJsonlResult res = ya_jsonl_next(&r, &o, reason, sizeof reason, err);
+        YaJsonlResult res = ya_jsonl_next_strict(&r, &o, err);
         if (res == YA_JSONL_EOF) break;
         if (res == YA_JSONL_IOERR) {
             rc = YA_ERR;
             break;
         }
+        char where[4200];
         snprintf(where, sizeof where, "%s:%llu", path, (unsigned long long)r.line_no);
-        if (res == YA_JSONL_BAD) {
-            rc = ya_fail(err, YA_ERR, "%s: %s", where, reason);
-            break;
-        }
         if (out->n == cap) {
             size_t nc = cap ? cap * 2 : 32;
             YaSuiteItem *ni = realloc(out->items, nc * sizeof *ni);

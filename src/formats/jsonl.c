@@ -77,6 +77,14 @@ YaJsonlResult ya_jsonl_next(YaJsonlReader *r, json_t **obj, char *reason, size_t
     }
 }
 
+YaJsonlResult ya_jsonl_next_strict(YaJsonlReader *r, json_t **obj, YaError *err) {
+    char reason[256];
+    YaJsonlResult res = ya_jsonl_next(r, obj, reason, sizeof reason, err);
+    if (res != YA_JSONL_BAD) return res;
+    ya_fail(err, YA_ERR, "%s:%llu: %s", r->path, (unsigned long long)r->line_no, reason);
+    return YA_JSONL_IOERR;
+}
+
 const char *ya_jsonl_last_line(const YaJsonlReader *r) { return r->line ? r->line : ""; }
 
 int ya_bad_line_policy_parse(const char *s, YaBadLinePolicy *out, YaError *err) {
