@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backend/cuda/cuda_attention.h" /* the warp reference, for comparison */
 #include "backend/cuda/cuda_ops.h"
 #include "your_ai/rng.h"
 
@@ -126,6 +127,25 @@ static void b_attn_bwd(void *p) {
     a->ops->attention_backward(g_ctx, a->f, a->g, a->g, a->d, a->e, a->d, a->a, a->b, a->c, a->T, a->T, 0, a->n_h,
                                a->n_kv, a->dh);
 }
+static void b_attn_bwd_dq(void *p) { /* the dq kernel alone (dk = dv = NULL) */
+    Args *a = p;
+    a->ops->attention_backward(g_ctx, a->f, NULL, NULL, a->d, a->e, a->d, a->a, a->b, a->c, a->T, a->T, 0, a->n_h,
+                               a->n_kv, a->dh);
+}
+static void b_attn_bwd_dkdv(void *p) { /* the dk/dv kernel alone (dq = NULL) */
+    Args *a = p;
+    a->ops->attention_backward(g_ctx, NULL, a->g, a->g, a->d, a->e, a->d, a->a, a->b, a->c, a->T, a->T, 0, a->n_h,
+                               a->n_kv, a->dh);
+}
+static void b_attn_ref(void *p) {
+    Args *a = p;
+    ya_cuda_attention_reference(g_ctx, a->d, a->e, a->a, a->b, a->c, a->T, a->T, 0, a->n_h, a->n_kv, a->dh);
+}
+static void b_attn_bwd_ref(void *p) {
+    Args *a = p;
+    ya_cuda_attention_backward_reference(g_ctx, a->f, a->g, a->g, a->d, a->e, a->d, a->a, a->b, a->c, a->T, a->T, 0,
+                                         a->n_h, a->n_kv, a->dh);
+}
 static void b_ce(void *p) {
     Args *a = p;
     a->ops->cross_entropy(g_ctx, NULL, a->d, a->e, a->a, a->b, YA_DTYPE_BF16, a->c, a->f, a->T, a->h, a->V,
@@ -212,23 +232,44 @@ int main(void) {
         ya_cuda_release(g_ctx, mark);
     }
     {
-        /* one sequence of 2048 (the batch of 2 runs it twice) */
+        /* Attention: one sequence of 2048 (the training graph calls it per document),
+         * Llama-3-8B heads (32 × 128, 8 kv heads) and Llama-3.2-1B heads (32 × 64, 8 kv
+         * heads); the flash kernels behind the op table, then the warp reference on
+         * the first shape for comparison. FLOPs counted causally (QKᵀ and PV over the
+         * T(T+1)/2 visible pairs; the backward as 2.5× the forward). */
         int Ts = 2048;
-        size_t mark = ya_cuda_mark(g_ctx), nq = (size_t)Ts * n_h * dh;
-        Args a = {.ops = ops, .T = Ts, .n_h = n_h, .n_kv = n_h, .dh = dh};
-        a.a = rand_dev(nq, 0, "q");
-        a.b = rand_dev(nq, 0, "k");
-        a.c = rand_dev(nq, 0, "v");
-        a.d = rand_dev(nq, 0, "out");
-        a.e = rand_dev((size_t)n_h * Ts, 1, "lse");
-        a.f = rand_dev(nq, 0, "dq");
-        a.g = rand_dev(nq, 0, "dkdv");
-        double fl = 4.0 * n_h * dh * ((double)Ts * (Ts + 1) / 2); /* causal: QKᵀ and PV */
-        snprintf(name, sizeof name, "attention (warp reference) T%d h%d d%d", Ts, n_h, dh);
-        report_flops(name, time_ms(b_attn, &a, 1), fl);
-        snprintf(name, sizeof name, "attention_backward (warp reference) T%d", Ts);
-        report_flops(name, time_ms(b_attn_bwd, &a, 1), 2.5 * fl);
-        ya_cuda_release(g_ctx, mark);
+        const int att_shapes[3][3] = {{n_h, 8, dh}, {n_h, 8, 64}, {n_h, n_h, dh}}; /* n_h, n_kv, d */
+        for (int sh = 0; sh < 3; sh++) {
+            int nh = att_shapes[sh][0], nkv = att_shapes[sh][1], d = att_shapes[sh][2];
+            size_t mark = ya_cuda_mark(g_ctx), nq = (size_t)Ts * nh * d, nk = (size_t)Ts * nkv * d;
+            Args a = {.ops = ops, .T = Ts, .n_h = nh, .n_kv = nkv, .dh = d};
+            a.a = rand_dev(nq, 0, "q");
+            a.b = rand_dev(nk, 0, "k");
+            a.c = rand_dev(nk, 0, "v");
+            a.d = rand_dev(nq, 0, "out");
+            a.e = rand_dev((size_t)nh * Ts, 1, "lse");
+            a.f = rand_dev(nq, 0, "dq");
+            a.g = rand_dev(nk, 0, "dkdv");
+            ops->attention(g_ctx, a.d, a.e, a.a, a.b, a.c, Ts, Ts, 0, nh, nkv, d); /* a real out and lse */
+            double fl = 4.0 * nh * d * ((double)Ts * (Ts + 1) / 2);
+            snprintf(name, sizeof name, "attention (flash) T%d h%d/%d d%d, causal", Ts, nh, nkv, d);
+            report_flops(name, time_ms(b_attn, &a, 10), fl);
+            snprintf(name, sizeof name, "attention_backward (flash) T%d h%d/%d d%d", Ts, nh, nkv, d);
+            report_flops(name, time_ms(b_attn_bwd, &a, 10), 2.5 * fl);
+            if (sh == 0) {
+                /* the backward's two kernels, FLOPs as they compute them: dq 3 GEMMs
+                 * (q·kᵀ, dout·vᵀ, dS·k), dk/dv 4 (k·qᵀ, v·doutᵀ, Pᵀ·dout, dSᵀ·q) */
+                snprintf(name, sizeof name, "  of which dq (3 GEMMs)");
+                report_flops(name, time_ms(b_attn_bwd_dq, &a, 10), 1.5 * fl);
+                snprintf(name, sizeof name, "  of which dk, dv (4 GEMMs)");
+                report_flops(name, time_ms(b_attn_bwd_dkdv, &a, 10), 2.0 * fl);
+                snprintf(name, sizeof name, "attention (warp reference) T%d h%d/%d d%d", Ts, nh, nkv, d);
+                report_flops(name, time_ms(b_attn_ref, &a, 1), fl);
+                snprintf(name, sizeof name, "attention_backward (warp reference) T%d h%d/%d d%d", Ts, nh, nkv, d);
+                report_flops(name, time_ms(b_attn_bwd_ref, &a, 1), 2.5 * fl);
+            }
+            ya_cuda_release(g_ctx, mark);
+        }
     }
     {
         size_t mark = ya_cuda_mark(g_ctx);

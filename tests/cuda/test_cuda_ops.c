@@ -229,19 +229,62 @@ static void test_rope(Env *e, int T, int n_heads, int d) {
 
 /* ---- attention ------------------------------------------------------------------ */
 
+/* Which implementation serves a shape (cuda_attention.cu's choice: the flash
+ * kernels for d = 64/128 from 16 rows, the warp reference otherwise); printed only. */
+static const char *attention_path(int T, int d) { return (d == 64 || d == 128) && T >= 16 ? "flash" : "warp"; }
+
+/* lse [n_h, T] of the scaled scores, in double: the forward's second output. */
+static void lse_reference(float *lse, const float *q, const float *k, int T, int pos0, int n_h, int n_kv, int d) {
+    double scale = 1.0 / sqrt((double)d);
+    double *sc = malloc((size_t)(pos0 + T) * sizeof *sc);
+    for (int j = 0; j < n_h; j++) {
+        int g = j / (n_h / n_kv);
+        for (int t = 0; t < T; t++) {
+            const float *qr = q + ((size_t)t * n_h + j) * d; // [d]
+            double mx = -INFINITY, sum = 0.0;
+            for (int s = 0; s <= pos0 + t; s++) {
+                const float *kr = k + ((size_t)s * n_kv + g) * d; // [d]
+                double dot = 0.0;
+                for (int i = 0; i < d; i++) dot += (double)qr[i] * kr[i];
+                sc[s] = dot * scale;
+                if (sc[s] > mx) mx = sc[s];
+            }
+            for (int s = 0; s <= pos0 + t; s++) sum += exp(sc[s] - mx);
+            lse[(size_t)j * T + t] = (float)(mx + log(sum));
+        }
+    }
+    free(sc);
+}
+
+/* Fills a device buffer with 0xff bytes (NaN in bf16 and fp32): an element the op
+ * leaves unwritten then fails the comparison. */
+static void poison(Env *e, void *d, size_t bytes) {
+    unsigned char *h = malloc(bytes);
+    memset(h, 0xff, bytes);
+    ya_cuda_upload(e->ctx, d, h, bytes);
+    YaError err;
+    CHECK(ya_cuda_sync(e->ctx, &err) == YA_OK); /* h is freed next */
+    free(h);
+}
+
 static void test_attention(Env *e, int T, int pos0, int n_h, int n_kv, int d) {
-    int Tk = pos0 + T;
+    int Tk = pos0 + T + (int)ya_rng_below(&e->rng, 3); /* keys past pos0 + T exist but are never seen */
     size_t mark = ya_cuda_mark(e->ctx), nq = (size_t)T * n_h * d, nk = (size_t)Tk * n_kv * d;
-    char op[64];
-    snprintf(op, sizeof op, "attention T%d pos0 %d h%d/%d d%d", T, pos0, n_h, n_kv, d);
+    char op[80];
+    snprintf(op, sizeof op, "attention %s T%d pos0 %d h%d/%d d%d", attention_path(T, d), T, pos0, n_h, n_kv, d);
     float *q = rand_bf16vals(e, nq, 3.0f), *k = rand_bf16vals(e, nk, 1.0f), *v = rand_bf16vals(e, nk, 1.0f);
     float *out = malloc(nq * sizeof *out), *att = malloc((size_t)n_h * T * Tk * sizeof *att);
+    float *lse = malloc((size_t)n_h * T * sizeof *lse);
     YaBf16 *dq_ = dev_bf16(e, q, nq), *dk_ = dev_bf16(e, k, nk), *dv_ = dev_bf16(e, v, nk);
     YaBf16 *dout_ = dev_alloc(e, nq * 2, "out");
     float *dlse = dev_alloc(e, (size_t)n_h * T * sizeof(float), "lse");
+    poison(e, dout_, nq * 2);
+    poison(e, dlse, (size_t)n_h * T * sizeof(float));
     e->cpu->attention(out, att, q, k, v, T, Tk, pos0, n_h, n_kv, d);
     e->gpu->attention(e->ctx, dout_, dlse, dq_, dk_, dv_, T, Tk, pos0, n_h, n_kv, d);
     compare_bf16(e, op, "out", dout_, out, nq, TOL_BF16);
+    lse_reference(lse, q, k, T, pos0, n_h, n_kv, d);
+    compare_f32(e, op, "lse (f32)", dlse, lse, (size_t)n_h * T, TOL_F32);
 
     float *go = rand_bf16vals(e, nq, 1.0f), *gq = rand_bf16vals(e, nq, 0.1f);
     float *gk = rand_bf16vals(e, nk, 0.1f), *gv = rand_bf16vals(e, nk, 0.1f);
@@ -252,7 +295,48 @@ static void test_attention(Env *e, int T, int pos0, int n_h, int n_kv, int d) {
     compare_bf16(e, op, "dq", dgq, gq, nq, TOL_BF16);
     compare_bf16(e, op, "dk", dgk, gk, nk, TOL_BF16);
     compare_bf16(e, op, "dv", dgv, gv, nk, TOL_BF16);
-    free(q), free(k), free(v), free(out), free(att), free(go), free(gq), free(gk), free(gv);
+    free(q), free(k), free(v), free(out), free(att), free(lse), free(go), free(gq), free(gk), free(gv);
+    ya_cuda_release(e->ctx, mark);
+}
+
+/* Bitwise repeatability (docs/CUDA.md "Precision and determinism"): forward and
+ * backward twice on the same inputs and the same initial gradient contents give
+ * the same bytes in out, lse, dq, dk, dv. */
+static void test_attention_determinism(Env *e, int T, int pos0, int n_h, int n_kv, int d) {
+    int Tk = pos0 + T;
+    size_t mark = ya_cuda_mark(e->ctx), nq = (size_t)T * n_h * d, nk = (size_t)Tk * n_kv * d;
+    size_t nl = (size_t)n_h * T;
+    float *q = rand_bf16vals(e, nq, 3.0f), *k = rand_bf16vals(e, nk, 1.0f), *v = rand_bf16vals(e, nk, 1.0f);
+    float *go = rand_bf16vals(e, nq, 1.0f), *g0q = rand_bf16vals(e, nq, 0.1f), *g0k = rand_bf16vals(e, nk, 0.1f);
+    YaBf16 *dq_ = dev_bf16(e, q, nq), *dk_ = dev_bf16(e, k, nk), *dv_ = dev_bf16(e, v, nk), *dgo = dev_bf16(e, go, nq);
+    void *res[2][5]; /* per run: out, dq, dk, dv (bf16), lse (fp32) */
+    size_t bytes[5] = {nq * 2, nq * 2, nk * 2, nk * 2, nl * 4};
+    for (int run = 0; run < 2; run++) {
+        YaBf16 *out = dev_alloc(e, nq * 2, "out");
+        float *lse = dev_alloc(e, nl * 4, "lse");
+        YaBf16 *gq = dev_bf16(e, g0q, nq), *gk = dev_bf16(e, g0k, nk), *gv = dev_bf16(e, g0k, nk);
+        e->gpu->attention(e->ctx, out, lse, dq_, dk_, dv_, T, Tk, pos0, n_h, n_kv, d);
+        e->gpu->attention_backward(e->ctx, gq, gk, gv, dgo, lse, out, dq_, dk_, dv_, T, Tk, pos0, n_h, n_kv, d);
+        res[run][0] = out, res[run][1] = gq, res[run][2] = gk, res[run][3] = gv, res[run][4] = lse;
+    }
+    static const char *names[5] = {"out", "dq", "dk", "dv", "lse"};
+    int same = 1;
+    for (int i = 0; i < 5; i++) {
+        unsigned char *a = malloc(bytes[i]), *b = malloc(bytes[i]);
+        ya_cuda_download(e->ctx, a, res[0][i], bytes[i]);
+        ya_cuda_download(e->ctx, b, res[1][i], bytes[i]);
+        YaError err;
+        int rc = ya_cuda_sync(e->ctx, &err);
+        CHECK_MSG(rc == YA_OK, "%s", err.message);
+        int eq = memcmp(a, b, bytes[i]) == 0;
+        CHECK_MSG(eq, "attention %s T%d h%d/%d d%d: %s differs between two identical runs", attention_path(T, d), T,
+                  n_h, n_kv, d, names[i]);
+        same &= eq;
+        free(a), free(b);
+    }
+    printf("attention %s T%d pos0 %d h%d/%d d%d  two runs: out, lse, dq, dk, dv %s\n", attention_path(T, d), T, pos0,
+           n_h, n_kv, d, same ? "bitwise equal  ok" : "DIFFER  FAIL");
+    free(q), free(k), free(v), free(go), free(g0q), free(g0k);
     ya_cuda_release(e->ctx, mark);
 }
 
@@ -487,9 +571,27 @@ int main(void) {
     test_rmsnorm(&e, 7, 4096);
     test_rope(&e, 24, 6, 64);
     test_rope(&e, 5, 3, 128);
-    test_attention(&e, 20, 5, 4, 2, 64);
-    test_attention(&e, 33, 0, 6, 6, 128);
+    /* warp reference: decoding (T = 1 with a KV cache), few rows, d = 96 */
+    test_attention(&e, 1, 100, 8, 2, 128);
+    test_attention(&e, 1, 37, 4, 4, 64);
+    test_attention(&e, 12, 5, 4, 2, 64);
     test_attention(&e, 17, 9, 8, 1, 96);
+    /* flash: partial tiles (T not a multiple of 64), pos0 > 0, GQA n_rep 4 and MHA, d = 64/128 */
+    test_attention(&e, 33, 0, 6, 6, 128);
+    test_attention(&e, 77, 0, 4, 1, 64);
+    test_attention(&e, 77, 50, 4, 4, 128);
+    test_attention(&e, 256, 0, 8, 2, 128);
+    test_attention(&e, 256, 0, 4, 4, 64);
+    test_attention(&e, 200, 70, 8, 2, 64);
+    test_attention(&e, 1024, 0, 4, 1, 128);
+    test_attention(&e, 1024, 0, 2, 2, 64);
+    /* ≥ 4 blocks per SM of dk/dv (16 key tiles × 34 kv heads on a 132-SM H100/H200):
+     * the single-staged dk/dv kernel, two blocks per SM */
+    test_attention(&e, 1000, 0, 34, 34, 128);
+    test_attention_determinism(&e, 300, 0, 8, 2, 128);
+    test_attention_determinism(&e, 333, 20, 4, 1, 64);
+    test_attention_determinism(&e, 1000, 0, 34, 34, 128);
+    test_attention_determinism(&e, 1, 50, 4, 2, 128);
     test_activation(&e, 10007);
     test_embedding(&e, YA_DTYPE_BF16, 17, 50, 96);
     test_embedding(&e, YA_DTYPE_F16, 31, 40, 130);

@@ -1,7 +1,8 @@
 /* cuda_attention.cu — causal grouped-query attention, forward and backward
- * (the CUDA twin of cpu_attention.c + cpu_attention_backward.c), written as
- * the memory-efficient reference: no [T × Tk] score or probability matrix is
- * ever stored. The forward keeps, per (head, row), only the log-sum-exp
+ * (the CUDA twin of cpu_attention.c + cpu_attention_backward.c): the op
+ * table's entries, which check the shape and choose an implementation, and
+ * the memory-efficient warp reference: no [T × Tk] score or probability
+ * matrix is ever stored. The forward keeps, per (head, row), only the log-sum-exp
  * lse [n_h, T] (fp32); the backward recomputes P = exp(scale·q·k − lse).
  *
  * One warp per (query row, head) in the forward and for dq; one warp per
@@ -10,11 +11,19 @@
  * holds elements l, l+32, … of a head vector (d = 32·R, R a template
  * constant so the vectors stay in registers); dot products are xor-shuffle
  * all-reduces, identical in every lane. Online softmax as in FlashAttention.
- * This is the correct baseline; the tensor-core (flash) kernel replaces it
- * for speed in a later session and is tested against the same CPU op. */
+ * The reference runs where the flash kernels (cuda_flash_attention.cu, tensor
+ * cores) do not: head dims other than 64/128, fewer than FLASH_MIN_ROWS query
+ * rows (decoding: one row per head, where a 64-row tile would be mostly
+ * padding), operands not 16-byte aligned. Both are tested against the CPU op
+ * (tests/cuda/test_cuda_ops.c). */
 #include <math.h>
+#include <stdint.h>
 
+#include "backend/cuda/cuda_attention.h"
 #include "backend/cuda/cuda_internal.h"
+
+/* Query rows from which the flash kernels take over (their tile is 64 rows). */
+enum { FLASH_MIN_ROWS = 16 };
 
 enum { ATT_WARPS = 4 };
 
@@ -178,8 +187,9 @@ static int check_shape(YaCudaCtx *ctx, const char *op, int T, int Tk, int pos0, 
     default: KERNEL<8><<<GRID, ATT_WARPS * 32, 0, ctx->stream>>>(__VA_ARGS__); break;                \
     }
 
-extern "C" void ya_cuda_attention(YaCudaCtx *ctx, YaBf16 *out, float *lse, const YaBf16 *q, const YaBf16 *k,
-                                  const YaBf16 *v, int T, int Tk, int pos0, int n_h, int n_kv, int d) {
+extern "C" void ya_cuda_attention_reference(YaCudaCtx *ctx, YaBf16 *out, float *lse, const YaBf16 *q,
+                                            const YaBf16 *k, const YaBf16 *v, int T, int Tk, int pos0, int n_h,
+                                            int n_kv, int d) {
     if (ctx->failed || T <= 0 || !check_shape(ctx, "cuda attention", T, Tk, pos0, n_h, n_kv, d)) return;
     unsigned grid = (unsigned)(((size_t)T * n_h + ATT_WARPS - 1) / ATT_WARPS);
     float scale = 1.0f / sqrtf((float)d);
@@ -188,9 +198,10 @@ extern "C" void ya_cuda_attention(YaCudaCtx *ctx, YaBf16 *out, float *lse, const
     CUDA_CHECK_LAUNCH(ctx);
 }
 
-extern "C" void ya_cuda_attention_backward(YaCudaCtx *ctx, YaBf16 *dq, YaBf16 *dk, YaBf16 *dv, const YaBf16 *dout,
-                                           const float *lse, const YaBf16 *out, const YaBf16 *q, const YaBf16 *k,
-                                           const YaBf16 *v, int T, int Tk, int pos0, int n_h, int n_kv, int d) {
+extern "C" void ya_cuda_attention_backward_reference(YaCudaCtx *ctx, YaBf16 *dq, YaBf16 *dk, YaBf16 *dv,
+                                                     const YaBf16 *dout, const float *lse, const YaBf16 *out,
+                                                     const YaBf16 *q, const YaBf16 *k, const YaBf16 *v, int T, int Tk,
+                                                     int pos0, int n_h, int n_kv, int d) {
     if (ctx->failed || T <= 0 || !check_shape(ctx, "cuda attention_backward", T, Tk, pos0, n_h, n_kv, d)) return;
     float scale = 1.0f / sqrtf((float)d);
     if (dq) {
@@ -205,4 +216,33 @@ extern "C" void ya_cuda_attention_backward(YaCudaCtx *ctx, YaBf16 *dq, YaBf16 *d
                      as_bf(k), as_bf(v), T, Tk, pos0, n_h, n_kv, scale);
         CUDA_CHECK_LAUNCH(ctx);
     }
+}
+
+/* The flash kernels read and write 16-byte chunks of rows (and bf16 pairs). */
+static int aligned16(const void *p) { return p == NULL || ((uintptr_t)p & 15u) == 0; }
+
+static int use_flash(int T, int d, const void *a, const void *b, const void *c, const void *e, const void *f,
+                     const void *g) {
+    return ya_cuda_flash_attention_head_dim_ok(d) && T >= FLASH_MIN_ROWS && aligned16(a) && aligned16(b) &&
+           aligned16(c) && aligned16(e) && aligned16(f) && aligned16(g);
+}
+
+extern "C" void ya_cuda_attention(YaCudaCtx *ctx, YaBf16 *out, float *lse, const YaBf16 *q, const YaBf16 *k,
+                                  const YaBf16 *v, int T, int Tk, int pos0, int n_h, int n_kv, int d) {
+    if (ctx->failed || T <= 0 || !check_shape(ctx, "cuda attention", T, Tk, pos0, n_h, n_kv, d)) return;
+    if (use_flash(T, d, out, q, k, v, NULL, NULL))
+        ya_cuda_flash_attention(ctx, out, lse, q, k, v, T, Tk, pos0, n_h, n_kv, d);
+    else
+        ya_cuda_attention_reference(ctx, out, lse, q, k, v, T, Tk, pos0, n_h, n_kv, d);
+}
+
+extern "C" void ya_cuda_attention_backward(YaCudaCtx *ctx, YaBf16 *dq, YaBf16 *dk, YaBf16 *dv, const YaBf16 *dout,
+                                           const float *lse, const YaBf16 *out, const YaBf16 *q, const YaBf16 *k,
+                                           const YaBf16 *v, int T, int Tk, int pos0, int n_h, int n_kv, int d) {
+    if (ctx->failed || T <= 0 || !check_shape(ctx, "cuda attention_backward", T, Tk, pos0, n_h, n_kv, d)) return;
+    /* Same choice as the forward for the same shape (out is the forward's output). */
+    if (use_flash(T, d, out, q, k, v, dout, dq) && aligned16(dk) && aligned16(dv))
+        ya_cuda_flash_attention_backward(ctx, dq, dk, dv, dout, lse, out, q, k, v, T, Tk, pos0, n_h, n_kv, d);
+    else
+        ya_cuda_attention_backward_reference(ctx, dq, dk, dv, dout, lse, out, q, k, v, T, Tk, pos0, n_h, n_kv, d);
 }
