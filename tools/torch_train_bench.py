@@ -20,7 +20,13 @@ peak RSS is its own fp32 model + activations + autograd buffers, nothing from
 loading. Input ids are random in [0, V) with a fixed seed.
 
   torch_train_bench.py --config CONFIG.json [--batch 4] [--seq 256] [--rank 16]
-                       [--alpha 32] [--steps 6] [--threads 2] [--seed 0]
+                       [--alpha 32] [--steps 6] [--threads 2] [--seed 0] [--autocast-bf16]
+
+--autocast-bf16 runs forward and loss under torch.autocast("cpu", dtype=torch.bfloat16)
+(the backward follows the forward's dtypes): the PyTorch peer of `your_ai train --matmul
+bf16`. Weights, LoRA parameters, gradients and AdamW stay fp32; autocast rounds the inputs
+of linear/matmul to bf16 (PyTorch 1.13 runs those through oneDNN, whose kernels use
+AVX512-BF16 / AMX where the CPU has them).
 
 Prints one JSON line: the per-update wall times, tok/s over updates 2..steps
 (the first update is warm-up: allocator, OpenMP pool, first-touch pages),
@@ -155,6 +161,7 @@ def main():
     ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--autocast-bf16", action="store_true", help="forward under torch.autocast(cpu, bfloat16)")
     a = ap.parse_args()
     if a.steps < 2:
         ap.error("--steps must be >= 2 (the first update is warm-up)")
@@ -173,7 +180,11 @@ def main():
     for _ in range(a.steps):
         ids = torch.randint(0, cfg["vocab_size"], (a.batch, a.seq), generator=g)
         t0 = time.perf_counter()
-        loss = model(ids, ids)
+        if a.autocast_bf16:
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                loss = model(ids, ids)
+        else:
+            loss = model(ids, ids)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
@@ -183,7 +194,7 @@ def main():
     timed = sum(times[1:])
     tokens = a.batch * a.seq * (a.steps - 1)
     print(json.dumps({
-        "peer": "torch", "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "peer": "torch", "torch": torch.__version__, "autocast_bf16": a.autocast_bf16, "threads": torch.get_num_threads(),
         "batch": a.batch, "seq": a.seq, "rank": a.rank, "params": n_total, "trainable": n_train,
         "step_s": [round(t, 4) for t in times], "loss": [round(v, 4) for v in losses],
         "tok_per_s": tokens / timed,

@@ -122,6 +122,35 @@ typedef struct YaBackendOps {
     /* ---- conversion -------------------------------------------------------- */
     /* dst = src converted from stored dtype to fp32 (threaded).  dst [n], src [n]. */
     void (*to_f32)(float *dst, const void *src, YaDtype dt, size_t n);
+
+    /* ---- bf16 products with a frozen weight (`train --matmul bf16`) -------- */
+    /* NULL when the build has no bf16 GEMM library (oneDNN): callers check.
+     * The fp32 activation is rounded to bf16 (nearest even) into caller scratch,
+     * the weight is bf16 as stored ([out, in], 2-byte aligned, read in place),
+     * products accumulate in fp32 (cpu_matmul_bf16.c). Same results as an fp32
+     * GEMM over the bf16-rounded inputs up to the order of the fp32 sums.
+     *   y [M, N] (+)= bf16(x) · Wᵀ.  x [M, K], w [N, K] bf16, xbf [M·K] scratch. */
+    void (*linear_bf16w)(float *y, const float *x, const uint16_t *w, int M, int K, int N, int accumulate,
+                         uint16_t *xbf);
+    /*   dx [M, K] += bf16(dy) · W.  dy [M, N], w [N, K] bf16, dybf [M·N] scratch. */
+    void (*linear_bf16w_backward_dx)(float *dx, const float *dy, const uint16_t *w, int M, int K, int N,
+                                     uint16_t *dybf);
+    /* cross_entropy with the logits and dx GEMMs in bf16 (x and dlogits rounded
+     * to bf16; dW, when wanted, stays an fp32 GEMM). Same arguments; scratch:
+     * cross_entropy_bf16w_scratch(T, h, V, chunk) floats. */
+    double (*cross_entropy_bf16w)(float *nll, float *dx, float *dw, const float *x, const void *w, YaDtype dt,
+                                  const int32_t *targets, const float *weight, int T, int h, int V, int chunk,
+                                  float *scratch);
+    size_t (*cross_entropy_bf16w_scratch)(int T, int h, int V, int chunk);
+    /* dst = src (stored dtype) rounded to bf16, for a weight not stored as bf16.  dst [n], src [n]. */
+    void (*to_bf16)(uint16_t *dst, const void *src, YaDtype dt, size_t n);
+    /* fp32 linear / linear_backward (no bias) on the OpenMP threads (oneDNN)
+     * instead of OpenBLAS's own: what bf16 mode uses for the LoRA factors
+     * while OpenBLAS runs single-threaded. Same shapes as linear and
+     * linear_backward; NULL without oneDNN. */
+    void (*linear_f32_omp)(float *y, const float *x, const float *w, int M, int K, int N, int accumulate);
+    void (*linear_backward_f32_omp)(float *dx, float *dw, const float *dy, const float *x, const float *w, int M, int K,
+                                    int N);
 } YaBackendOps;
 
 /* The CPU backend (src/backend/cpu/cpu_backend.c). */
@@ -129,5 +158,8 @@ const YaBackendOps *ya_backend_cpu(void);
 
 /* Sets the thread count of both OpenMP and OpenBLAS (n ≤ 0: leave the defaults). */
 void ya_backend_cpu_set_threads(int n);
+/* OpenBLAS's thread count alone (process-wide); returns the previous one.
+ * `train --matmul bf16` runs OpenBLAS on 1 thread (cpu_matmul_bf16.c says why). */
+int ya_backend_cpu_set_blas_threads(int n);
 
 #endif

@@ -24,6 +24,15 @@ static const YaBackendOps k_cpu_ops = {
     .embedding_backward = ya_cpu_embedding_backward,
     .cross_entropy = ya_cpu_cross_entropy,
     .cross_entropy_scratch = ya_cpu_cross_entropy_scratch,
+#if defined(YA_HAVE_DNNL)
+    .linear_bf16w = ya_cpu_linear_bf16w,
+    .linear_bf16w_backward_dx = ya_cpu_linear_bf16w_backward_dx,
+    .cross_entropy_bf16w = ya_cpu_cross_entropy_bf16w,
+    .linear_f32_omp = ya_cpu_linear_f32_omp,
+    .linear_backward_f32_omp = ya_cpu_linear_backward_f32_omp,
+#endif
+    .cross_entropy_bf16w_scratch = ya_cpu_cross_entropy_bf16w_scratch,
+    .to_bf16 = ya_cpu_to_bf16,
 };
 
 const YaBackendOps *ya_backend_cpu(void) { return &k_cpu_ops; }
@@ -32,4 +41,10 @@ void ya_backend_cpu_set_threads(int n) {
     if (n <= 0) return;
     omp_set_num_threads(n);
     openblas_set_num_threads(n);
+}
+
+int ya_backend_cpu_set_blas_threads(int n) {
+    int prev = openblas_get_num_threads();
+    if (n > 0) openblas_set_num_threads(n);
+    return prev;
 }

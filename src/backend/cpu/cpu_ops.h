@@ -49,4 +49,30 @@ double ya_cpu_cross_entropy(float *nll, float *dx, float *dw, const float *x, co
                             float *scratch);
 size_t ya_cpu_cross_entropy_scratch(int T, int h, int V, int chunk);
 
+/* bf16 GEMMs with fp32 accumulation (cpu_matmul_bf16.c, cpu_cross_entropy_bf16.c;
+ * oneDNN). ya_cpu_bf16_available() is 0 when the build has no oneDNN: the
+ * GEMM entries then do not exist and the op table leaves them NULL. */
+int ya_cpu_bf16_available(void);
+void ya_cpu_f32_to_bf16(uint16_t *dst, const float *src, size_t n); /* nearest even; threaded */
+void ya_cpu_to_bf16(uint16_t *dst, const void *src, YaDtype dt, size_t n);
+size_t ya_cpu_cross_entropy_bf16w_scratch(int T, int h, int V, int chunk);
+#if defined(YA_HAVE_DNNL)
+/* c [M, N] (ldc) (+)= a [M, K] (lda) · wᵀ, w [N, K] (ldw). */
+void ya_cpu_gemm_bf16_nt(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *w, int ldw, int M, int N,
+                         int K, int accumulate);
+/* c [M, N] (ldc) (+)= a [M, K] (lda) · w, w [K, N] (ldw). */
+void ya_cpu_gemm_bf16_nn(float *c, int ldc, const uint16_t *a, int lda, const uint16_t *w, int ldw, int M, int N,
+                         int K, int accumulate);
+void ya_cpu_linear_bf16w(float *y, const float *x, const uint16_t *w, int M, int K, int N, int accumulate,
+                         uint16_t *xbf);
+void ya_cpu_linear_bf16w_backward_dx(float *dx, const float *dy, const uint16_t *w, int M, int K, int N,
+                                     uint16_t *dybf);
+void ya_cpu_linear_f32_omp(float *y, const float *x, const float *w, int M, int K, int N, int accumulate);
+void ya_cpu_linear_backward_f32_omp(float *dx, float *dw, const float *dy, const float *x, const float *w, int M, int K,
+                                    int N);
+double ya_cpu_cross_entropy_bf16w(float *nll, float *dx, float *dw, const float *x, const void *w, YaDtype dt,
+                                  const int32_t *targets, const float *weight, int T, int h, int V, int chunk,
+                                  float *scratch);
+#endif
+
 #endif
