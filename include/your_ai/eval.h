@@ -57,6 +57,10 @@ void ya_ppl_samples_free(YaPplSamples *s);
  * not scored), for parity tests. */
 int ya_ppl_collect(const YaModel *m, const YaTokenizer *tok, const YaDataConfig *cfg, const char *const *paths,
                    size_t n_paths, FILE *dump_ids, YaPplSamples *out, YaError *err);
+/* The same with the forward passes on a chosen device (--device; gpu: the
+ * CUDA device index). ya_ppl_collect is this on the CPU. */
+int ya_ppl_collect_on(const YaModel *m, YaDevice device, int gpu, const YaTokenizer *tok, const YaDataConfig *cfg,
+                      const char *const *paths, size_t n_paths, FILE *dump_ids, YaPplSamples *out, YaError *err);
 
 /* One group's statistics. Intervals are percentile bootstrap intervals (95%)
  * over samples resampled with replacement, NaN when not computed. */
@@ -159,6 +163,8 @@ int ya_mc_run(const YaMcSet *set, const char *prompt_template, YaLoglikFn fn, vo
 typedef struct YaMcModelCtx {
     const YaModel *model;
     const YaTokenizer *tok;
+    YaDevice device;     /* where the state is created (zero: YA_DEVICE_CPU) */
+    int gpu;             /* CUDA device index for YA_DEVICE_CUDA */
     YaInferState *state; /* sized for max_ctx; created lazily, freed by ya_mc_model_ctx_free */
     int max_ctx;
     float *logits;       // [max_ctx, V]
@@ -268,8 +274,15 @@ typedef struct YaSuiteModelCtx {
     YaChatFormat chat_format; /* YA_CHAT_NONE: plain prompt */
     int max_new_tokens;       /* default 512 */
     uint64_t seed;
+    YaDevice device;          /* where generation runs (zero: YA_DEVICE_CPU) */
+    int gpu;                  /* CUDA device index for YA_DEVICE_CUDA */
+    /* One inference state reused by every item (so a GPU uploads the model
+     * once); created lazily, grown when an item needs more positions, freed by
+     * ya_suite_model_ctx_free. */
+    YaInferState *state;
 } YaSuiteModelCtx;
 int ya_suite_model_generate(void *ctx, const char *user_prompt, char **answer, int *hit_limit, YaError *err);
+void ya_suite_model_ctx_free(YaSuiteModelCtx *c);
 
 /* ---- report (report.c, plot_svg.c) ------------------------------------------------ */
 

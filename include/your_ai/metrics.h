@@ -31,6 +31,7 @@ typedef struct YaTrainMetrics {
     double lr;
     double tok_per_s;
     double elapsed;   /* seconds since the run (or resume) started */
+    double gpu_bytes; /* --device cuda: the device arena (everything the graph holds on the GPU); 0 = not logged */
 } YaTrainMetrics;
 
 /* Opens OUT/logs/ (created). resume_step < 0: a fresh run (metrics.jsonl is

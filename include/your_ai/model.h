@@ -7,7 +7,9 @@
  * are used in place), or, for a few rows at a time (decoding), reads them at
  * their stored width row by row (backend linear_stored). All buffers of an inference session are sized once from
  * the config and the context length (YaInferState); nothing is allocated per
- * token. The graph calls the backend op table (src/backend/backend.h). */
+ * token. The graph calls the backend op table (src/backend/backend.h).
+ * ya_infer_state_new_on(…, YA_DEVICE_CUDA, …) runs the same graph on a GPU with
+ * bf16 weights and KV cache (llama_cuda_infer.c); every call below takes either. */
 #ifndef YOUR_AI_MODEL_H
 #define YOUR_AI_MODEL_H
 
@@ -15,6 +17,7 @@
 #include <stdint.h>
 
 #include "your_ai/config.h"
+#include "your_ai/device.h"
 #include "your_ai/error.h"
 #include "your_ai/safetensors.h"
 
@@ -66,11 +69,23 @@ void ya_model_free(YaModel *m);
  * scratch for chunks of up to max_chunk tokens per forward step. */
 typedef struct YaInferState YaInferState;
 int ya_infer_state_new(const YaModel *m, int max_ctx, int max_chunk, YaInferState **out, YaError *err);
+/* The same on a chosen device: YA_DEVICE_CPU is ya_infer_state_new; YA_DEVICE_CUDA
+ * uploads the weights to GPU `gpu` as bf16 (with the adapter attached now merged
+ * in; attaching another one later makes the next forward at position 0 upload
+ * again) and keeps a bf16 KV cache there (llama_cuda_infer.c, docs/CUDA.md
+ * "Inference"). Every function below works on either kind of state. Without the
+ * CUDA backend in the build, YA_DEVICE_CUDA fails with a message saying so. */
+int ya_infer_state_new_on(const YaModel *m, YaDevice dev, int gpu, int max_ctx, int max_chunk, YaInferState **out,
+                          YaError *err);
+/* The device a state computes on. */
+YaDevice ya_infer_state_device(const YaInferState *s);
 void ya_infer_state_free(YaInferState *s);
 /* Forgets the cached positions (the next forward starts at position 0). */
 void ya_infer_state_reset(YaInferState *s);
 /* Number of positions in the KV cache. */
 int ya_infer_state_pos(const YaInferState *s);
+/* Positions the KV cache can hold (max_ctx). */
+int ya_infer_state_capacity(const YaInferState *s);
 
 /* Runs tokens[0..T) at positions pos … pos+T−1 (pos = ya_infer_state_pos),
  * appending their keys/values to the cache (long inputs are processed in

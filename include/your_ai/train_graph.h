@@ -15,9 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "your_ai/device.h"
 #include "your_ai/error.h"
 #include "your_ai/lora.h"
 #include "your_ai/model.h"
+#include "your_ai/optimizer.h"
 
 typedef enum YaTrainKind { YA_TRAIN_LORA = 0, YA_TRAIN_FULL = 1 } YaTrainKind;
 
@@ -33,12 +35,24 @@ int ya_train_kind_parse(const char *s, YaTrainKind *out, YaError *err);
 int ya_recompute_parse(const char *s, YaRecompute *out, YaError *err);
 const char *ya_recompute_name(YaRecompute r);
 
+/* --matmul (CPU graph): the precision of the GEMMs with a frozen base weight.
+ *   fp32 — everything fp32 (the specification);
+ *   bf16 — y = x·Wᵀ, dx = dy·W of every frozen projection and the lm_head's
+ *          logits and dx GEMMs take bf16(x) × W in bf16 with fp32 accumulation
+ *          (oneDNN: AMX / AVX512-BF16); LoRA factors, their GEMMs, attention,
+ *          norms, the loss and every gradient stay fp32. LoRA only; the base is
+ *          read as stored when bf16, rounded to bf16 per use otherwise. */
+typedef enum YaMatmul { YA_MATMUL_FP32 = 0, YA_MATMUL_BF16 = 1 } YaMatmul;
+
 typedef struct YaTrainGraphConfig {
     int max_rows;          /* B: rows of the largest micro-batch */
     int max_seq;           /* T: its longest row */
     YaTrainKind kind;
     YaRecompute recompute;
     int ce_chunk;          /* vocabulary rows per cross-entropy chunk (≤ 0: 4096) */
+    YaDevice device;       /* CPU (fp32, the specification) or CUDA (bf16 activations, fp32 trainables; docs/CUDA.md) */
+    int gpu;               /* CUDA device index (--device cuda) */
+    YaMatmul matmul;       /* CPU: frozen-weight GEMM precision (--matmul; 0 = fp32) */
 } YaTrainGraphConfig;
 
 /* One trainable fp32 tensor of full fine-tuning, under its HF name. */
@@ -71,8 +85,28 @@ int ya_train_graph_new(const YaModel *m, YaLoraSet *lora, const YaTrainGraphConf
                        YaError *err);
 void ya_train_graph_free(YaTrainGraph *g);
 
-/* The trainable flat buffers (LoRA set or full params), n floats each. */
+/* The trainable flat buffers (LoRA set or full params), n floats each, in
+ * host memory. On the GPU the live copies are on the device: the host ones
+ * are current only after ya_train_graph_pull, and host edits (resume, init)
+ * reach the device only through ya_train_graph_push. */
 void ya_train_graph_buffers(YaTrainGraph *g, float **params, float **grads, float **m, float **v, size_t *n);
+/* Device → host copy of params and AdamW moments (CPU: nothing to do). */
+int ya_train_graph_pull(YaTrainGraph *g, YaError *err);
+/* Host → device copy of params and moments (CPU: nothing to do). */
+int ya_train_graph_push(YaTrainGraph *g, YaError *err);
+/* Zeroes the trainable gradients where they live. */
+void ya_train_graph_grads_zero(YaTrainGraph *g);
+/* GPU graphs only (the CPU ones run ya_clip_grad_norm + ya_adamw_step on
+ * their host buffers, train_step.c): global-norm clipping (max_norm ≤ 0:
+ * none) then one AdamW update t ≥ 1 at learning rate lr on the device, with
+ * optimizer.c's arithmetic; *norm = the pre-clip norm. A non-finite norm
+ * leaves the parameters unchanged (*norm tells). */
+int ya_train_graph_device_update(YaTrainGraph *g, const YaAdamWConfig *adamw, long long t, double lr,
+                                 double max_norm, double *norm, YaError *err);
+/* The device the graph runs on, and (CUDA) the bytes of its device arena —
+ * weights, activations, trainables: everything it ever allocates there. */
+YaDevice ya_train_graph_device(const YaTrainGraph *g);
+size_t ya_train_graph_device_bytes(const YaTrainGraph *g);
 /* The largest micro-batch the graph was sized for. */
 void ya_train_graph_shape(const YaTrainGraph *g, int *max_rows, int *max_seq);
 /* NULL in LoRA mode. */

@@ -10,14 +10,17 @@
 #include "cli/cli.h"
 #include "cli/cli_ids.h"
 #include "your_ai/adapter.h" /* defines: ya_adapter_load, ya_model_set_adapter */
+#include "your_ai/device.h"  /* defines: ya_device_resolve */
 #include "your_ai/model.h"
 #include "your_ai/safetensors.h"
 
 static const char k_usage[] =
     "Usage: your_ai forward --model DIR --ids \"1 2 3 ...\" --out FILE.safetensors [options]\n"
     "\n"
-    "Runs the model (fp32 compute on the CPU) over one token sequence and writes\n"
-    "tensor `logits` (F32, [T, vocab_size]) to FILE.safetensors.\n"
+    "Runs the model over one token sequence and writes tensor `logits` (F32,\n"
+    "[T, vocab_size]) to FILE.safetensors. On the CPU the compute is fp32; with\n"
+    "--device cuda the weights are bf16 on the GPU (an --adapter merged in), the\n"
+    "activations bf16 with fp32 accumulation, and the logits widened to F32.\n"
     "\n"
     "Options:\n"
     "  --model DIR        HF model directory (config.json + *.safetensors) (required)\n"
@@ -27,6 +30,9 @@ static const char k_usage[] =
     "  --out FILE         output .safetensors path (required unless --load-only)\n"
     "  --last-only        write only the last position's logits ([1, vocab_size])\n"
     "  --chunk N          tokens per forward step (default: all of them; smaller bounds memory)\n"
+    "  --device D         cpu | cuda | auto: where the forward runs; auto = the GPU when this build\n"
+    "                     has CUDA and one is visible, else the CPU (default cpu)\n"
+    "  --gpu N            CUDA device index for --device cuda (default 0)\n"
     "  --threads N        OpenMP and OpenBLAS threads (default: the libraries' default)\n"
     "  --load-only        open and check the model, print the load time, and exit\n"
     "\n"
@@ -39,9 +45,9 @@ static double now_seconds(void) {
 }
 
 static int run_forward(int argc, char **argv) {
-    const char *model_dir = NULL, *ids_s = NULL, *out_path = NULL, *adapter_dir = NULL, *v;
+    const char *model_dir = NULL, *ids_s = NULL, *out_path = NULL, *adapter_dir = NULL, *device_s = "cpu", *v;
     int last_only = 0, load_only = 0;
-    long long threads = 0, chunk = 0;
+    long long threads = 0, chunk = 0, gpu = 0;
     for (int i = 1; i < argc; i++) {
         int r;
         if ((r = ya_cli_flag(argc, argv, &i, "--model", &v))) {
@@ -58,6 +64,11 @@ static int run_forward(int argc, char **argv) {
             adapter_dir = v;
         } else if ((r = ya_cli_flag(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || ya_cli_parse_int("--threads", v, 1, 1024, &threads)) return YA_ERR_USAGE;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--device", &v))) {
+            if (r < 0) return YA_ERR_USAGE;
+            device_s = v;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--gpu", &v))) {
+            if (r < 0 || ya_cli_parse_int("--gpu", v, 0, 1023, &gpu)) return YA_ERR_USAGE;
         } else if ((r = ya_cli_flag(argc, argv, &i, "--chunk", &v))) {
             if (r < 0 || ya_cli_parse_int("--chunk", v, 1, 1 << 20, &chunk)) return YA_ERR_USAGE;
         } else if (strcmp(argv[i], "--last-only") == 0) {
@@ -79,6 +90,11 @@ static int run_forward(int argc, char **argv) {
         if (rc != YA_OK) return rc;
     }
     YaError err = {0};
+    YaDevice device;
+    if (ya_device_resolve(device_s, &device, &err) != YA_OK) {
+        free(ids);
+        return ya_cli_report(argv[0], &err);
+    }
     YaModel *model = NULL;
     YaInferState *st = NULL;
     float *logits = NULL;
@@ -96,7 +112,7 @@ static int run_forward(int argc, char **argv) {
                1e3 * (now_seconds() - t0));
         goto out;
     }
-    rc = ya_infer_state_new(model, T, chunk > 0 ? (int)chunk : T, &st, &err);
+    rc = ya_infer_state_new_on(model, device, (int)gpu, T, chunk > 0 ? (int)chunk : T, &st, &err);
     if (rc != YA_OK) goto fail;
     int V = model->cfg.vocab_size, rows = last_only ? 1 : T;
     logits = malloc((size_t)rows * V * sizeof *logits); // [rows, V]

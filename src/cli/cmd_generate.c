@@ -11,14 +11,17 @@
 #include "your_ai/fileio.h"
 #include "your_ai/generate.h"
 #include "your_ai/adapter.h" /* defines: ya_adapter_load, ya_model_set_adapter */
+#include "your_ai/device.h"  /* defines: ya_device_resolve */
 #include "your_ai/model.h"
 #include "your_ai/tokenizer.h"
 
 static const char k_usage[] =
     "Usage: your_ai generate --model DIR (--prompt TEXT | --ids \"1 2 3\") [options]\n"
     "\n"
-    "Generates a continuation with the KV cache (fp32 compute on the CPU) and\n"
-    "prints it to stdout as it is produced. The last line, on stderr, reads\n"
+    "Generates a continuation with the KV cache (fp32 compute on the CPU; bf16\n"
+    "weights, activations and KV cache with fp32 accumulation on the GPU with\n"
+    "--device cuda) and prints it to stdout as it is produced. The last line, on\n"
+    "stderr, reads\n"
     "  prompt: N tokens, X tok/s | decode: M tokens, Y tok/s\n"
     "Generation stops after --max-tokens or at an EOS id (config.json eos_token_id\n"
     "∪ generation_config.json ∪ the tokenizer's eos); the EOS token is not printed.\n"
@@ -39,6 +42,9 @@ static const char k_usage[] =
     "  --top-p P                 nucleus sampling mass in (0, 1], 1 = off (default 1)\n"
     "  --repetition-penalty R    HF repetition penalty over prompt and output ids, 1 = off (default 1)\n"
     "  --seed N                  sampling seed (default 0)\n"
+    "  --device D                cpu | cuda | auto: where the model runs; auto = the GPU when this build\n"
+    "                            has CUDA and one is visible, else the CPU (default cpu)\n"
+    "  --gpu N                   CUDA device index for --device cuda (default 0)\n"
     "  --threads N               OpenMP and OpenBLAS threads (default: the libraries' default; on a\n"
     "                            machine shared with other jobs, OMP_WAIT_POLICY=passive helps)\n"
     "  --print-ids               print the generated ids (space-separated, EOS included) instead of text\n"
@@ -93,8 +99,8 @@ static int on_token(void *user, int32_t id) {
 }
 
 static int run_generate(int argc, char **argv) {
-    const char *model_dir = NULL, *prompt = NULL, *ids_s = NULL, *adapter_dir = NULL, *v;
-    long long max_tokens = 128, threads = 0, top_k = 0;
+    const char *model_dir = NULL, *prompt = NULL, *ids_s = NULL, *adapter_dir = NULL, *device_s = "cpu", *v;
+    long long max_tokens = 128, threads = 0, top_k = 0, gpu = 0;
     uint64_t seed = 0;
     int print_ids = 0, chat = 0;
     YaChatFormat chat_format = YA_CHAT_NONE;
@@ -126,6 +132,11 @@ static int run_generate(int argc, char **argv) {
         } else if ((r = ya_cli_flag(argc, argv, &i, "--adapter", &v))) {
             if (r < 0) return YA_ERR_USAGE;
             adapter_dir = v;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--device", &v))) {
+            if (r < 0) return YA_ERR_USAGE;
+            device_s = v;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--gpu", &v))) {
+            if (r < 0 || ya_cli_parse_int("--gpu", v, 0, 1023, &gpu)) return YA_ERR_USAGE;
         } else if ((r = ya_cli_flag(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || ya_cli_parse_int("--threads", v, 1, 1024, &threads)) return YA_ERR_USAGE;
         } else if ((r = ya_cli_flag(argc, argv, &i, "--chat-format", &v))) {
@@ -149,9 +160,11 @@ static int run_generate(int argc, char **argv) {
     params.max_tokens = (int)max_tokens;
     params.sampling.top_k = (int)top_k;
     params.sampling.seed = seed;
+    params.gpu = (int)gpu;
     ya_backend_cpu_set_threads((int)threads);
 
     YaError err = {0};
+    if (ya_device_resolve(device_s, &params.device, &err) != YA_OK) return ya_cli_report(argv[0], &err);
     YaModel *model = NULL;
     YaAdapter *adapter = NULL;
     YaTokenizer *tok = NULL;

@@ -45,6 +45,8 @@ static const char k_usage[] =
     "  --weight-norm N        step (divide by N_step) | batch (divide by the update's sum of omega) (default step)\n"
     "  --recompute R          none | attn | layer: activation recomputation in backward (default none)\n"
     "  --ce-chunk C           vocabulary rows per cross-entropy chunk (default 4096)\n"
+    "  --matmul P             fp32 | bf16: CPU GEMMs with the frozen base weights (layers and lm_head) in\n"
+    "                         bf16 with fp32 accumulation (oneDNN; LoRA only); all else fp32 (default fp32)\n"
     "  --save-every N         checkpoint every N updates, <= 0 = only the final one (default 500)\n"
     "  --keep-last N          keep the newest N non-final checkpoints, <= 0 keeps all (default 3)\n"
     "  --log-every N          log every N updates (default 10)\n"
@@ -52,6 +54,9 @@ static const char k_usage[] =
     "  --eval-batches N       validation micro-batches per evaluation, <= 0 = all (default 0)\n"
     "  --resume auto|PATH     auto: the newest valid checkpoint in --out (fresh if none); PATH: that one\n"
     "                         (default: fresh run)\n"
+    "  --device D             cpu | cuda | auto: where the graph runs; auto = the GPU when this build has\n"
+    "                         CUDA and one is visible, else the CPU (default cpu)\n"
+    "  --gpu N                CUDA device index for --device cuda (default 0)\n"
     "  --threads N            CPU threads (default: all)\n"
     "  --progress P           auto: a redrawn bar on a terminal, plain lines otherwise; bar | plain\n"
     "                         (default auto)\n"
@@ -82,6 +87,7 @@ static int run_train(int argc, char **argv) {
     double lr = 5e-5;
     long long warmup = 100, max_steps = 5000, n;
     int alpha_given = 0, lambda_auto = 0;
+    const char *device = "cpu";
     YaError err = {0};
     for (int i = 1; i < argc; i++) {
         int r = ya_cli_data_flag(cmd, argc, argv, &i, &c.data);
@@ -149,6 +155,10 @@ static int run_train(int argc, char **argv) {
             else return ya_cli_usage_error(cmd, "--weight-norm must be step or batch, got '%s'", v);
         } else if (FLAG("--recompute")) {
             if (ya_recompute_parse(v, &c.graph.recompute, &err) != YA_OK) return ya_cli_report(cmd, &err);
+        } else if (FLAG("--matmul")) {
+            if (!strcmp(v, "fp32")) c.graph.matmul = YA_MATMUL_FP32;
+            else if (!strcmp(v, "bf16")) c.graph.matmul = YA_MATMUL_BF16;
+            else return ya_cli_usage_error(cmd, "--matmul must be fp32 or bf16, got '%s'", v);
         } else if (FLAG("--ce-chunk")) {
             if (ya_cli_parse_int("--ce-chunk", v, 1, 1 << 30, &n)) return YA_ERR_USAGE;
             c.graph.ce_chunk = (int)n;
@@ -165,6 +175,11 @@ static int run_train(int argc, char **argv) {
             if (ya_cli_parse_int("--eval-batches", v, 0, 1 << 30, &n)) return YA_ERR_USAGE;
             c.eval_batches = (int)n;
         } else if (FLAG("--resume")) c.resume = v;
+        else if (FLAG("--device")) device = v;
+        else if (FLAG("--gpu")) {
+            if (ya_cli_parse_int("--gpu", v, 0, 1023, &n)) return YA_ERR_USAGE;
+            c.graph.gpu = (int)n;
+        }
         else if (FLAG("--threads")) {
             if (ya_cli_parse_int("--threads", v, 1, 4096, &n)) return YA_ERR_USAGE;
             c.threads = (int)n;
@@ -181,6 +196,7 @@ static int run_train(int argc, char **argv) {
     if (!n_paths) return ya_cli_usage_error(cmd, "--data FILE is required");
     if (!c.out_dir) return ya_cli_usage_error(cmd, "--out DIR is required");
     if (!alpha_given) c.lora.alpha = 2.0 * c.lora.rank;
+    if (ya_device_resolve(device, &c.graph.device, &err) != YA_OK) return ya_cli_report(cmd, &err);
     c.data_paths = paths;
     c.n_data = n_paths;
     if (ya_schedule_init(&c.step.schedule, lr, warmup, max_steps, &err) != YA_OK) return ya_cli_report(cmd, &err);

@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/cli_data.h"
 #include "your_ai/adapter.h" /* defines: ya_adapter_load, ya_model_set_adapter */
+#include "your_ai/device.h"  /* defines: ya_device_resolve */
 #include "your_ai/eval.h"
 #include "your_ai/fileio.h"
 #include "your_ai/log.h"
@@ -55,6 +56,11 @@ static const char k_usage[] =
     "  --out FILE             report JSON, written atomically (required)\n"
     "  --plot FILE.svg        per-group perplexity bars, base (or --compare) vs this run (default: none)\n"
     "  --dump-ids FILE        debug: one JSON line per val sample with the ids and targets scored\n"
+    "  --device D             cpu | cuda | auto: where the model runs (perplexity, multiple choice,\n"
+    "                         prompt suite); cuda keeps bf16 weights, activations and KV cache on the\n"
+    "                         GPU; auto = the GPU when this build has CUDA and one is visible, else the\n"
+    "                         CPU (default cpu)\n"
+    "  --gpu N                CUDA device index for --device cuda (default 0)\n"
     "  --threads N            OpenMP and OpenBLAS threads (default: the libraries' default)\n"
     "Data-loader flags (as in train; batching flags are accepted and ignored):\n"
     "  --max-seq-length N     tokens per sample; longer samples keep their first N (default 1024)\n"
@@ -68,12 +74,12 @@ static const char k_usage[] =
     "Exit codes: 0 success, 1 runtime error (bad input names file:line), 2 usage error.\n";
 
 typedef struct Opts {
-    const char *model, *adapter, *benchmark, *prompts, *compare, *out, *plot, *dump_ids, *tpl;
+    const char *model, *adapter, *benchmark, *prompts, *compare, *out, *plot, *dump_ids, *tpl, *device;
     const char *data[16];
     size_t n_data;
     int no_base, by_source, by_band, n_bootstrap, max_new_tokens;
     uint64_t seed;
-    long long threads;
+    long long threads, gpu;
     YaDataConfig dcfg;
 } Opts;
 
@@ -85,6 +91,7 @@ static int parse(int argc, char **argv, Opts *o) {
     o->n_bootstrap = 1000;
     o->max_new_tokens = 512;
     o->seed = 42;
+    o->device = "cpu";
     ya_data_config_default(&o->dcfg);
     o->dcfg.need_scores = 0; /* val data may lack w/H: bands need only auth_weight when present */
     for (int i = 1; i < argc; i++) {
@@ -142,6 +149,11 @@ static int parse(int argc, char **argv, Opts *o) {
             o->dump_ids = v;
         } else if ((r = ya_cli_flag(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || ya_cli_parse_int("--threads", v, 1, 4096, &o->threads)) return YA_ERR_USAGE;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--device", &v))) {
+            if (r < 0) return YA_ERR_USAGE;
+            o->device = v;
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--gpu", &v))) {
+            if (r < 0 || ya_cli_parse_int("--gpu", v, 0, 1023, &o->gpu)) return YA_ERR_USAGE;
         } else if (strcmp(argv[i], "--no-base") == 0) {
             o->no_base = 1;
         } else {
@@ -206,6 +218,9 @@ static int run_validate(int argc, char **argv) {
     ya_backend_cpu_set_threads((int)o.threads);
 
     YaError err = {0};
+    YaDevice device;
+    if (ya_device_resolve(o.device, &device, &err) != YA_OK) return ya_cli_report("validate", &err);
+    const int gpu = (int)o.gpu;
     YaModel *model = NULL;
     YaTokenizer *tok = NULL;
     YaAdapter *adapter = NULL;
@@ -237,16 +252,16 @@ static int run_validate(int argc, char **argv) {
             goto done;
         }
         ya_info("validate: perplexity over %zu file(s)%s", o.n_data, with_base ? " (adapter, then base)" : "");
-        if ((rc = ya_ppl_collect(model, tok, &o.dcfg, o.data, o.n_data, dump, &tuned, &err))) goto done;
+        if ((rc = ya_ppl_collect_on(model, device, gpu, tok, &o.dcfg, o.data, o.n_data, dump, &tuned, &err))) goto done;
         if (with_base && ((rc = use_adapter(model, adapter, 0, &err)) ||
-                          (rc = ya_ppl_collect(model, tok, &o.dcfg, o.data, o.n_data, NULL, &base, &err)) ||
+                          (rc = ya_ppl_collect_on(model, device, gpu, tok, &o.dcfg, o.data, o.n_data, NULL, &base, &err)) ||
                           (rc = use_adapter(model, adapter, 1, &err))))
             goto done;
         YaPplOptions po = {.by_source_type = o.by_source, .by_auth_band = o.by_band, .n_bootstrap = o.n_bootstrap, .seed = o.seed};
         if ((rc = ya_ppl_groups(&tuned, with_base ? &base : NULL, &po, &groups, &n_groups, &signal, &err))) goto done;
     }
     if (o.benchmark) {
-        YaMcModelCtx mctx = {.model = model, .tok = tok};
+        YaMcModelCtx mctx = {.model = model, .tok = tok, .device = device, .gpu = gpu};
         ya_info("validate: multiple choice, %zu items", mcset.n);
         rc = ya_mc_run(&mcset, o.tpl, ya_mc_model_loglik, &mctx, &mc, &err);
         have_mc = rc == YA_OK;
@@ -264,17 +279,19 @@ static int run_validate(int argc, char **argv) {
         if (fmt == YA_CHAT_NONE)
             ya_warn("validate: the tokenizer has no recognised chat template; the prompt suite uses plain prompts "
                     "(pass --chat-format to force one)");
-        YaSuiteModelCtx sctx = {.model = model, .tok = tok, .chat_format = fmt, .max_new_tokens = o.max_new_tokens, .seed = o.seed};
+        YaSuiteModelCtx sctx = {.model = model, .tok = tok, .chat_format = fmt, .max_new_tokens = o.max_new_tokens,
+                                .seed = o.seed, .device = device, .gpu = gpu};
         ya_info("validate: prompt suite, %zu items", suite.n);
-        if ((rc = ya_suite_run(&suite, ya_suite_model_generate, &sctx, NULL, &sr, &err))) goto done;
-        have_suite = 1;
-        if (with_base) {
-            if ((rc = use_adapter(model, adapter, 0, &err)) ||
-                (rc = ya_suite_run(&suite, ya_suite_model_generate, &sctx, NULL, &sr_base, &err)) ||
-                (rc = use_adapter(model, adapter, 1, &err)))
-                goto done;
-            have_suite_base = 1;
+        rc = ya_suite_run(&suite, ya_suite_model_generate, &sctx, NULL, &sr, &err);
+        have_suite = rc == YA_OK;
+        if (rc == YA_OK && with_base) {
+            if ((rc = use_adapter(model, adapter, 0, &err)) == YA_OK &&
+                (rc = ya_suite_run(&suite, ya_suite_model_generate, &sctx, NULL, &sr_base, &err)) == YA_OK)
+                rc = use_adapter(model, adapter, 1, &err);
+            have_suite_base = rc == YA_OK;
         }
+        ya_suite_model_ctx_free(&sctx);
+        if (rc) goto done;
     }
 
     YaEvalReport rep = {

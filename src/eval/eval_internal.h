@@ -4,6 +4,8 @@
 
 #include <math.h>
 
+#include "your_ai/model.h"
+
 /* −log softmax(row)[y] for one row of logits [V]. The exponentials are taken in
  * float (expf is several times cheaper than exp and this loop dominates
  * evaluation of small models with large vocabularies) and summed in blocks of
@@ -20,6 +22,17 @@ static inline double ya_eval_row_nll(const float *row, int V, int y) {
         se += part;
     }
     return (double)mx + log(se) - (double)row[y];
+}
+
+/* Positions for an inference state that must hold `need`: rounded up to a
+ * multiple of step (so later, slightly longer items reuse it) but never past
+ * the model's sliding window or max_position_embeddings unless need itself is. */
+static inline int ya_eval_state_cap(const YaModel *m, int need, int step) {
+    int cap = (need + step - 1) / step * step;
+    int limits[2] = {m->cfg.sliding_window, m->cfg.max_position_embeddings};
+    for (int i = 0; i < 2; i++)
+        if (limits[i] > 0 && cap > limits[i]) cap = need > limits[i] ? need : limits[i];
+    return cap;
 }
 
 #endif

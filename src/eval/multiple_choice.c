@@ -401,10 +401,11 @@ int ya_mc_model_loglik(void *vctx, const char *prompt, const char *choice, int c
         ya_infer_state_free(c->state);
         c->state = NULL;
         free(c->logits);
-        int cap = (N + 63) / 64 * 64; /* grows in steps of 64 positions as longer items come */
+        /* grows in steps of 64 positions as longer items come (256 on a GPU, where a new state uploads the model) */
+        int cap = ya_eval_state_cap(c->model, N, c->device == YA_DEVICE_CUDA ? 256 : 64);
         c->logits = malloc((size_t)cap * (size_t)V * sizeof *c->logits); // [cap, V]
         if (!c->logits) rc = ya_fail(err, YA_ERR, "out of memory");
-        if (rc == YA_OK) rc = ya_infer_state_new(c->model, cap, cap, &c->state, err);
+        if (rc == YA_OK) rc = ya_infer_state_new_on(c->model, c->device, c->gpu, cap, cap, &c->state, err);
         c->max_ctx = rc == YA_OK ? cap : 0;
     }
     if (rc == YA_OK) {

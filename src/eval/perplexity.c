@@ -158,8 +158,13 @@ static void dump_sample(FILE *fp, const char *path, uint64_t line, const int32_t
     json_decref(o);
 }
 
-int ya_ppl_collect(const YaModel *m, const YaTokenizer *tok, const YaDataConfig *cfg_in, const char *const *paths,
+int ya_ppl_collect(const YaModel *m, const YaTokenizer *tok, const YaDataConfig *cfg, const char *const *paths,
                    size_t n_paths, FILE *dump_ids, YaPplSamples *out, YaError *err) {
+    return ya_ppl_collect_on(m, YA_DEVICE_CPU, 0, tok, cfg, paths, n_paths, dump_ids, out, err);
+}
+
+int ya_ppl_collect_on(const YaModel *m, YaDevice device, int gpu, const YaTokenizer *tok, const YaDataConfig *cfg_in,
+                      const char *const *paths, size_t n_paths, FILE *dump_ids, YaPplSamples *out, YaError *err) {
     memset(out, 0, sizeof *out);
     YaDataConfig cfg = *cfg_in;
     cfg.shuffle = 0;
@@ -197,7 +202,7 @@ int ya_ppl_collect(const YaModel *m, const YaTokenizer *tok, const YaDataConfig 
         longest = (int)len > longest ? (int)len : longest;
     }
     if (longest > cfg.max_seq_len) longest = cfg.max_seq_len;
-    if ((rc = ya_infer_state_new(m, longest, PPL_CHUNK, &st, err)) != YA_OK) goto done;
+    if ((rc = ya_infer_state_new_on(m, device, gpu, longest, PPL_CHUNK, &st, err)) != YA_OK) goto done;
 
     for (uint64_t k = 0; k < n; k++) {
         const YaBatch *b;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eval/eval_internal.h" // defines: ya_eval_state_cap
 #include "your_ai/eval.h" // defines: YaSuite, ya_suite_load, ya_suite_run, ya_suite_check, ya_wilson95
 #include "your_ai/generate.h"
 #include "your_ai/jsonl.h"
@@ -302,6 +303,14 @@ int ya_suite_model_generate(void *vctx, const char *user_prompt, char **answer, 
     Collect col = {malloc((size_t)gp.max_tokens * sizeof(int32_t)), 0, gp.max_tokens};
     if (rc == YA_OK && !col.ids) rc = ya_fail(err, YA_ERR, "out of memory");
     YaGenerateStats st = {0};
+    /* One state for the whole suite, sized in steps of 256 positions (a GPU state uploads the model when made). */
+    int need = (int)ids.len + gp.max_tokens;
+    if (rc == YA_OK && (!c->state || ya_infer_state_capacity(c->state) < need)) {
+        ya_infer_state_free(c->state);
+        c->state = NULL;
+        rc = ya_infer_state_new_on(c->model, c->device, c->gpu, ya_eval_state_cap(c->model, need, 256), 256, &c->state, err);
+    }
+    gp.state = c->state;
     if (rc == YA_OK) rc = ya_generate(c->model, ids.ids, (int)ids.len, &gp, collect_token, &col, &st, err);
     if (rc == YA_OK) {
         int n = col.n;
@@ -318,4 +327,10 @@ int ya_suite_model_generate(void *vctx, const char *user_prompt, char **answer, 
     free(col.ids);
     ya_ids_free(&ids);
     return rc;
+}
+
+void ya_suite_model_ctx_free(YaSuiteModelCtx *c) {
+    if (!c) return;
+    ya_infer_state_free(c->state);
+    c->state = NULL;
 }

@@ -45,15 +45,26 @@ int ya_generate(const YaModel *m, const int32_t *prompt, int n_prompt, const YaG
     YaSampler sampler;
     int rc = ya_sampler_init(&sampler, &params->sampling, V, err);
     if (rc != YA_OK) return rc;
-    YaInferState *st = NULL;
+    YaInferState *st = NULL, *state = NULL; /* st: created here; state: the one used (st or params->state) */
     float *logits = malloc((size_t)V * sizeof *logits);      // [V]
     int32_t *seq = malloc((size_t)ctx * sizeof *seq);        // [ctx] prompt then output
     if (!logits || !seq) {
         rc = ya_fail(err, YA_ERR, "out of memory");
         goto done;
     }
-    rc = ya_infer_state_new(m, ctx, params->no_cache ? ctx : PREFILL_CHUNK, &st, err);
-    if (rc != YA_OK) goto done;
+    if (params->state) {
+        if (ya_infer_state_capacity(params->state) < ctx) {
+            rc = ya_fail(err, YA_ERR_USAGE, "generate: the given inference state holds %d positions, %d needed",
+                         ya_infer_state_capacity(params->state), ctx);
+            goto done;
+        }
+        ya_infer_state_reset(params->state);
+    } else {
+        rc = ya_infer_state_new_on(m, params->device, params->gpu, ctx, params->no_cache ? ctx : PREFILL_CHUNK, &st,
+                                   err);
+        if (rc != YA_OK) goto done;
+    }
+    state = params->state ? params->state : st;
     for (int i = 0; i < n_prompt; i++) {
         seq[i] = prompt[i];
         ya_sampler_observe(&sampler, prompt[i]);
@@ -61,7 +72,7 @@ int ya_generate(const YaModel *m, const int32_t *prompt, int n_prompt, const YaG
 
     int n = n_prompt;
     double t0 = now_seconds();
-    rc = ya_model_forward(m, st, seq, n, 0, logits, err);
+    rc = ya_model_forward(m, state, seq, n, 0, logits, err);
     if (rc != YA_OK) goto done;
     double t1 = now_seconds();
     stats->prompt_seconds = t1 - t0;
@@ -77,10 +88,10 @@ int ya_generate(const YaModel *m, const int32_t *prompt, int n_prompt, const YaG
         }
         if (stats->n_decode >= params->max_tokens) break;
         if (params->no_cache) {
-            ya_infer_state_reset(st);
-            rc = ya_model_forward(m, st, seq, n, 0, logits, err);
+            ya_infer_state_reset(state);
+            rc = ya_model_forward(m, state, seq, n, 0, logits, err);
         } else {
-            rc = ya_model_forward(m, st, &seq[n - 1], 1, 0, logits, err);
+            rc = ya_model_forward(m, state, &seq[n - 1], 1, 0, logits, err);
         }
         if (rc != YA_OK) goto done;
     }

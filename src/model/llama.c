@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "backend/backend.h" /* defines: YaBackendOps, ya_backend_cpu */
+#include "model/llama_cuda_infer.h" /* defines: YaCudaInfer, the GPU half of a state */
 #include "your_ai/log.h"     /* defines: ya_warn */
 #include "your_ai/lora.h"    /* defines: YaLoraTarget (the adapter table's column order) */
 #include "your_ai/model.h"
@@ -176,6 +177,9 @@ struct YaInferState {
     const YaModel *model;
     const YaBackendOps *ops;
     int max_ctx, max_chunk, pos;
+    /* Set for a --device cuda state: the GPU graph, KV cache and weights
+     * (llama_cuda_infer.c); the host buffers below are then not allocated. */
+    YaCudaInfer *gpu;
     int lm_rows; /* lm_head rows converted per block (≤ V) */
     /* One allocation; the pointers below slice it. */
     float *arena;
@@ -201,11 +205,11 @@ struct YaInferState {
 
 static size_t maxz(size_t a, size_t b) { return a > b ? a : b; }
 
-int ya_infer_state_new(const YaModel *m, int max_ctx, int max_chunk, YaInferState **out, YaError *err) {
-    *out = NULL;
+/* Checks shared by both devices; clamps *max_chunk to max_ctx. */
+static int check_state_sizes(const YaModel *m, int max_ctx, int *max_chunk, YaError *err) {
     const YaModelConfig *c = &m->cfg;
-    if (max_ctx <= 0 || max_chunk <= 0) return ya_fail(err, YA_ERR_USAGE, "context and chunk sizes must be positive");
-    if (max_chunk > max_ctx) max_chunk = max_ctx;
+    if (max_ctx <= 0 || *max_chunk <= 0) return ya_fail(err, YA_ERR_USAGE, "context and chunk sizes must be positive");
+    if (*max_chunk > max_ctx) *max_chunk = max_ctx;
     if (c->sliding_window > 0 && max_ctx > c->sliding_window)
         return ya_fail(err, YA_ERR_USAGE,
                        "%s: context of %d tokens exceeds sliding_window %d (the window mask is not implemented)", m->dir,
@@ -213,6 +217,35 @@ int ya_infer_state_new(const YaModel *m, int max_ctx, int max_chunk, YaInferStat
     if (c->max_position_embeddings > 0 && max_ctx > c->max_position_embeddings)
         ya_warn("%s: context of %d tokens exceeds max_position_embeddings %d", m->dir, max_ctx,
                 c->max_position_embeddings);
+    return YA_OK;
+}
+
+int ya_infer_state_new_on(const YaModel *m, YaDevice dev, int gpu, int max_ctx, int max_chunk, YaInferState **out,
+                          YaError *err) {
+    if (dev != YA_DEVICE_CUDA) return ya_infer_state_new(m, max_ctx, max_chunk, out, err);
+    *out = NULL;
+    int rc = check_state_sizes(m, max_ctx, &max_chunk, err);
+    if (rc != YA_OK) return rc;
+    YaInferState *s = calloc(1, sizeof *s);
+    if (!s) return ya_fail(err, YA_ERR, "out of memory");
+    s->model = m;
+    s->max_ctx = max_ctx;
+    s->max_chunk = max_chunk;
+    if ((rc = ya_cuda_infer_new(m, gpu, max_ctx, max_chunk, &s->gpu, err)) != YA_OK) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return YA_OK;
+}
+
+YaDevice ya_infer_state_device(const YaInferState *s) { return s->gpu ? YA_DEVICE_CUDA : YA_DEVICE_CPU; }
+
+int ya_infer_state_new(const YaModel *m, int max_ctx, int max_chunk, YaInferState **out, YaError *err) {
+    *out = NULL;
+    const YaModelConfig *c = &m->cfg;
+    int rc = check_state_sizes(m, max_ctx, &max_chunk, err);
+    if (rc != YA_OK) return rc;
     YaInferState *s = calloc(1, sizeof *s);
     if (!s) return ya_fail(err, YA_ERR, "out of memory");
     s->model = m;
@@ -268,6 +301,7 @@ int ya_infer_state_new(const YaModel *m, int max_ctx, int max_chunk, YaInferStat
 
 void ya_infer_state_free(YaInferState *s) {
     if (!s) return;
+    ya_cuda_infer_free(s->gpu);
     free(s->arena);
     free(s->wbuf);
     free(s->lora_ax);
@@ -276,6 +310,7 @@ void ya_infer_state_free(YaInferState *s) {
 
 void ya_infer_state_reset(YaInferState *s) { s->pos = 0; }
 int ya_infer_state_pos(const YaInferState *s) { return s->pos; }
+int ya_infer_state_capacity(const YaInferState *s) { return s->max_ctx; }
 
 /* ---- forward -------------------------------------------------------------- */
 
@@ -412,6 +447,11 @@ int ya_model_forward(const YaModel *m, YaInferState *s, const int32_t *tokens, i
         if (tokens[t] < 0 || tokens[t] >= c->vocab_size)
             return ya_fail(err, YA_ERR_USAGE, "forward: token id %d at index %d is outside the vocabulary [0, %d)",
                            (int)tokens[t], t, c->vocab_size);
+    if (s->gpu) { /* --device cuda: the same graph on the GPU (llama_cuda_infer.c) */
+        int rc = ya_cuda_infer_forward(s->gpu, m, s->pos, tokens, T, all_positions, logits, err);
+        if (rc == YA_OK) s->pos += T;
+        return rc;
+    }
     if (s->model->lora) { /* sized once per state (and again only for a larger rank) */
         size_t need = (size_t)s->max_chunk * (size_t)s->model->lora_rank;
         if (need > s->lora_ax_numel) {

@@ -16,11 +16,13 @@
 #include <string.h>
 
 #include "backend/backend.h" /* defines: YaBackendOps, ya_backend_cpu */
+#include "model/llama_train_cuda.h"
+#include "model/model_slots.h"
 #include "your_ai/rng.h"
 #include "your_ai/train_graph.h"
 
 /* Per-layer tensor slots: the seven projections in YaLoraTarget order, then
- * their biases, then the two norms. */
+ * their biases, then the two norms (model_slots.h's numbering, asserted below). */
 enum {
     P_COUNT = YA_LORA_TARGET_COUNT, /* q k v o gate up down */
     S_BIAS0 = P_COUNT,              /* bias of projection p is slot S_BIAS0 + p */
@@ -30,6 +32,9 @@ enum {
 };
 /* Global slots after the L·S_COUNT layer slots. */
 enum { G_EMBED = 0, G_NORM, G_LM_HEAD, G_COUNT };
+_Static_assert((int)S_COUNT == (int)YA_SLOTS_PER_LAYER && (int)S_NORM1 == (int)YA_SLOT_NORM1 &&
+                   (int)G_LM_HEAD == (int)YA_SLOT_LM_HEAD,
+               "llama_train.c's slots are model_slots.h's");
 
 int ya_train_kind_parse(const char *s, YaTrainKind *out, YaError *err) {
     if (!strcmp(s, "lora")) *out = YA_TRAIN_LORA;
@@ -63,6 +68,9 @@ typedef struct LayerActs {
 } LayerActs;
 
 struct YaTrainGraph {
+    /* --device cuda: the GPU graph (llama_train_cuda.c) does everything and
+     * the CPU fields below stay unused; every public entry dispatches first. */
+    YaCudaTrainGraph *cuda;
     const YaModel *model;
     const YaBackendOps *ops;
     YaTrainGraphConfig cfg;
@@ -112,7 +120,9 @@ struct YaTrainGraph {
     float *du;            // [BT, r]
     float *nll;           // [BT]
     float *ce_scratch;    // cross_entropy_scratch floats
-    float *wbuf;          // [max matrix] a frozen matrix converted to fp32
+    float *wbuf;          // [max matrix] a frozen matrix converted to fp32 (--matmul bf16: to bf16)
+    uint16_t *act_bf16;   // [BT, max(h, f, n_h*d)] --matmul bf16: an activation rounded to bf16
+    int blas_threads_prev; /* --matmul bf16: OpenBLAS's thread count before the graph set it to 1 (0: untouched) */
 };
 
 static size_t maxz(size_t a, size_t b) { return a > b ? a : b; }
@@ -145,80 +155,24 @@ static const YaTensorInfo *layer_tensor(const YaLlamaLayer *ly, int s) {
     }
 }
 
-/* HF name of a layer slot (for the full-parameter table). */
-static void layer_slot_name(int l, int s, char *buf, size_t cap) {
-    static const char *proj[P_COUNT] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                                        "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
-    if (s < P_COUNT) snprintf(buf, cap, "model.layers.%d.%s.weight", l, proj[s]);
-    else if (s < S_NORM1) snprintf(buf, cap, "model.layers.%d.%s.bias", l, proj[s - S_BIAS0]);
-    else snprintf(buf, cap, "model.layers.%d.%s.weight", l, s == S_NORM1 ? "input_layernorm" : "post_attention_layernorm");
-}
-
-/* Full mode: one table entry per tensor in HF order (embed; per layer norm1,
- * q(+b), k(+b), v(+b), o(+b), norm2, gate(+b), up(+b), down(+b); norm; lm_head). */
+/* Full mode: every weight as fp32 in the shared table (model_slots.c), each
+ * slot's fp32 view and gradient pointing into it; a tied lm_head shares the
+ * embedding's. The slot numbering of model_slots.h is this file's. */
 static int build_full(YaTrainGraph *g, YaError *err) {
-    const YaModel *m = g->model;
-    int L = g->L, n_slots = L * S_COUNT + G_COUNT;
-    static const int order[S_COUNT] = {S_NORM1, YA_LORA_Q, S_BIAS0 + YA_LORA_Q, YA_LORA_K, S_BIAS0 + YA_LORA_K,
-                                       YA_LORA_V, S_BIAS0 + YA_LORA_V, YA_LORA_O, S_BIAS0 + YA_LORA_O, S_NORM2,
-                                       YA_LORA_GATE, S_BIAS0 + YA_LORA_GATE, YA_LORA_UP, S_BIAS0 + YA_LORA_UP,
-                                       YA_LORA_DOWN, S_BIAS0 + YA_LORA_DOWN};
-    YaFullParams *fp = &g->full;
-    fp->t = calloc((size_t)n_slots, sizeof *fp->t);
-    int *slot_of = calloc((size_t)n_slots, sizeof *slot_of);
-    if (!fp->t || !slot_of) {
-        free(slot_of);
-        return ya_fail(err, YA_ERR, "out of memory");
+    int L = g->L;
+    int *slot_of = calloc((size_t)ya_slot_count(L), sizeof *slot_of);
+    if (!slot_of) return ya_fail(err, YA_ERR, "out of memory");
+    int rc = ya_full_params_build(g->model, &g->full, slot_of, err);
+    for (size_t i = 0; rc == YA_OK && i < g->full.n_tensors; i++) {
+        g->w32[slot_of[i]] = g->full.params + g->full.t[i].off;
+        g->g32[slot_of[i]] = g->full.grads + g->full.t[i].off;
     }
-    size_t n = 0, off = 0;
-#define ADD_TENSOR(INFO, SLOT, NAMEFMT, ...)                                                                         \
-    do {                                                                                                           \
-        const YaTensorInfo *ti_ = (INFO);                                                                          \
-        YaFullTensor *e_ = &fp->t[n];                                                                              \
-        snprintf(e_->name, sizeof e_->name, NAMEFMT, __VA_ARGS__);                                                 \
-        e_->off = off, e_->numel = ti_->numel, e_->ndim = ti_->ndim;                                               \
-        e_->shape[0] = ti_->shape[0], e_->shape[1] = ti_->ndim > 1 ? ti_->shape[1] : 0;                            \
-        off += (ti_->numel + 15) / 16 * 16; /* 64-byte aligned tensors */                                         \
-        slot_of[n++] = (SLOT);                                                                                     \
-    } while (0)
-    ADD_TENSOR(m->embed, L * S_COUNT + G_EMBED, "%s", "model.embed_tokens.weight");
-    for (int l = 0; l < L; l++)
-        for (int i = 0; i < S_COUNT; i++) {
-            const YaTensorInfo *t = g->info[slot(l, order[i])];
-            if (!t) continue;
-            char name[96];
-            layer_slot_name(l, order[i], name, sizeof name);
-            ADD_TENSOR(t, slot(l, order[i]), "%s", name);
-        }
-    ADD_TENSOR(m->norm, L * S_COUNT + G_NORM, "%s", "model.norm.weight");
-    if (!m->cfg.tie_word_embeddings) ADD_TENSOR(m->lm_head, L * S_COUNT + G_LM_HEAD, "%s", "lm_head.weight");
-#undef ADD_TENSOR
-    fp->n_tensors = n;
-    fp->n_params = off;
-    fp->base = aligned_alloc(64, maxz(64, 4 * off * sizeof(float)));
-    if (!fp->base) {
-        free(slot_of);
-        return ya_fail(err, YA_ERR, "out of memory for %zu full fine-tuning parameters (%.1f MB with grads and moments)",
-                       off, 16.0 * (double)off / 1e6);
-    }
-    memset(fp->base, 0, 4 * off * sizeof(float));
-    fp->params = fp->base;
-    fp->grads = fp->params + off;
-    fp->m = fp->grads + off;
-    fp->v = fp->m + off;
-    for (size_t i = 0; i < n; i++) {
-        const YaFullTensor *e = &fp->t[i];
-        int s = slot_of[i];
-        ya_to_f32(g->info[s]->dtype, g->info[s]->data, fp->params + e->off, e->numel);
-        g->w32[s] = fp->params + e->off;
-        g->g32[s] = fp->grads + e->off;
-    }
-    if (m->cfg.tie_word_embeddings) {
+    if (rc == YA_OK && g->model->cfg.tie_word_embeddings) {
         g->w32[L * S_COUNT + G_LM_HEAD] = g->w32[L * S_COUNT + G_EMBED];
         g->g32[L * S_COUNT + G_LM_HEAD] = g->g32[L * S_COUNT + G_EMBED];
     }
     free(slot_of);
-    return YA_OK;
+    return rc;
 }
 
 /* LoRA mode: 1-D tensors (norms, biases) converted once; matrices used in
@@ -262,11 +216,32 @@ int ya_train_graph_new(const YaModel *m, YaLoraSet *lora, const YaTrainGraphConf
     if (c->sliding_window > 0 && cfg->max_seq > c->sliding_window)
         return ya_fail(err, YA_ERR_USAGE, "%s: sequence length %d exceeds sliding_window %d (the window mask is not implemented)",
                        m->dir, cfg->max_seq, c->sliding_window);
+    if (cfg->matmul == YA_MATMUL_BF16) {
+        if (cfg->device != YA_DEVICE_CPU)
+            return ya_fail(err, YA_ERR_USAGE, "--matmul bf16 is a CPU-backend mode (the CUDA graph's GEMMs are bf16 already)");
+        if (cfg->kind != YA_TRAIN_LORA)
+            return ya_fail(err, YA_ERR_USAGE, "--matmul bf16 needs --train lora: it rounds the frozen base weights, "
+                                              "which --train full trains in fp32");
+        if (!ya_backend_cpu()->linear_bf16w)
+            return ya_fail(err, YA_ERR_USAGE, "--matmul bf16: this build has no oneDNN (install libdnnl-dev and rebuild)");
+    }
     YaTrainGraph *g = calloc(1, sizeof *g);
     if (!g) return ya_fail(err, YA_ERR, "out of memory");
     g->model = m;
+    g->cfg = *cfg;
+    if (cfg->device == YA_DEVICE_CUDA) {
+        int rc = ya_cuda_train_graph_new(m, lora, cfg, &g->cuda, err);
+        if (rc != YA_OK) {
+            free(g);
+            return rc;
+        }
+        *out = g;
+        return YA_OK;
+    }
     g->ops = ya_backend_cpu();
     g->cfg = *cfg;
+    /* bf16 mode: every parallel loop on OpenMP, OpenBLAS on one thread (cpu_matmul_bf16.c says why). */
+    if (cfg->matmul == YA_MATMUL_BF16) g->blas_threads_prev = ya_backend_cpu_set_blas_threads(1);
     if (g->cfg.ce_chunk <= 0) g->cfg.ce_chunk = 4096;
     g->lora = lora;
     g->L = c->num_hidden_layers, g->h = c->hidden_size, g->f = c->intermediate_size;
@@ -314,10 +289,14 @@ int ya_train_graph_new(const YaModel *m, YaLoraSet *lora, const YaTrainGraphConf
     size_t att_n = B * (size_t)g->n_h * T * T;
     size_t n_att_sets = cfg->recompute == YA_RECOMPUTE_NONE ? L : 1;
     size_t per_set = BT * (3 * h + 2 * qd + 2 * kvd + 2 * f + 2) + (lora ? (size_t)P_COUNT * BT * r : 0);
-    size_t ce = g->ops->cross_entropy_scratch((int)BT, g->h, g->V, g->cfg.ce_chunk);
+    int bf16 = cfg->matmul == YA_MATMUL_BF16;
+    size_t ce = bf16 ? g->ops->cross_entropy_bf16w_scratch((int)BT, g->h, g->V, g->cfg.ce_chunk)
+                     : g->ops->cross_entropy_scratch((int)BT, g->h, g->V, g->cfg.ce_chunk);
+    size_t act_bf16 = bf16 ? (BT * maxz(maxz(h, f), qd) + 1) / 2 : 0; /* uint16 elements, in floats */
     size_t max_in = g->dropout_p > 0 ? maxz(maxz(h, f), qd) : 0; /* dropout scratch only when used */
     size_t total = 2 * T * half + (L + 1) * BT * h + BT * h + BT + (size_t)g->n_sets * per_set + n_att_sets * att_n +
-                   3 * BT * h + 2 * BT * qd + 2 * BT * kvd + 4 * BT * f + BT * maxz(r, 1) + BT + ce + 2 * BT * max_in;
+                   3 * BT * h + 2 * BT * qd + 2 * BT * kvd + 4 * BT * f + BT * maxz(r, 1) + BT + ce + 2 * BT * max_in +
+                   act_bf16;
     /* Each slice is rounded up to 16 floats (64 bytes); leave room for that. */
     total += 16 * (size_t)(40 + g->n_sets * (12 + P_COUNT) + n_att_sets);
     total = (total + 15) / 16 * 16; /* aligned_alloc: the size must be a multiple of the alignment */
@@ -379,6 +358,10 @@ int ya_train_graph_new(const YaModel *m, YaLoraSet *lora, const YaTrainGraphConf
         TAKE(g->xd, BT * max_in);
         TAKE(g->dxd, BT * max_in);
     }
+    if (act_bf16) {
+        g->act_bf16 = (uint16_t *)p;
+        p += (act_bf16 + 15) / 16 * 16;
+    }
 #undef TAKE
     if ((size_t)(p - g->arena) > total) abort(); /* sizing bug: never silently overrun */
     g->seg_row = malloc(BT * sizeof *g->seg_row);
@@ -393,8 +376,11 @@ int ya_train_graph_new(const YaModel *m, YaLoraSet *lora, const YaTrainGraphConf
     /* A frozen matrix that is not aligned F32 in the file is converted per use. */
     if (cfg->kind == YA_TRAIN_LORA) {
         int need = 0;
-        for (int s = 0; s < g->L * S_COUNT; s++)
-            if (g->info[s] && g->info[s]->ndim == 2 && !g->w32[s]) need = 1;
+        for (int s = 0; s < g->L * S_COUNT; s++) {
+            const YaTensorInfo *t = g->info[s];
+            if (t && t->ndim == 2 && (bf16 ? !(t->dtype == YA_DTYPE_BF16 && (uintptr_t)t->data % 2 == 0) : !g->w32[s]))
+                need = 1; /* fp32: not usable in place as fp32; bf16 mode: not usable in place as bf16 */
+        }
         if (need) {
             g->wbuf = malloc(m->max_matrix_numel * sizeof(float));
             if (!g->wbuf) {
@@ -424,6 +410,8 @@ int ya_train_graph_new(const YaModel *m, YaLoraSet *lora, const YaTrainGraphConf
 
 void ya_train_graph_free(YaTrainGraph *g) {
     if (!g) return;
+    if (g->blas_threads_prev > 0) ya_backend_cpu_set_blas_threads(g->blas_threads_prev);
+    ya_cuda_train_graph_free(g->cuda);
     free(g->full.t);
     free(g->full.base);
     free(g->w32);
@@ -442,6 +430,10 @@ void ya_train_graph_free(YaTrainGraph *g) {
 }
 
 void ya_train_graph_buffers(YaTrainGraph *g, float **params, float **grads, float **m, float **v, size_t *n) {
+    if (g->cuda) {
+        ya_cuda_train_graph_buffers(g->cuda, params, grads, m, v, n);
+        return;
+    }
     if (g->lora) {
         *params = g->lora->params, *grads = g->lora->grads, *m = g->lora->m, *v = g->lora->v;
         *n = g->lora->n_params;
@@ -456,15 +448,45 @@ void ya_train_graph_shape(const YaTrainGraph *g, int *max_rows, int *max_seq) {
     *max_seq = g->cfg.max_seq;
 }
 
-const YaFullParams *ya_train_graph_full(const YaTrainGraph *g) { return g->lora ? NULL : &g->full; }
+const YaFullParams *ya_train_graph_full(const YaTrainGraph *g) {
+    if (g->cuda) return ya_cuda_train_graph_full(g->cuda);
+    return g->lora ? NULL : &g->full;
+}
+
+int ya_train_graph_pull(YaTrainGraph *g, YaError *err) { return g->cuda ? ya_cuda_train_graph_pull(g->cuda, err) : YA_OK; }
+
+int ya_train_graph_push(YaTrainGraph *g, YaError *err) { return g->cuda ? ya_cuda_train_graph_push(g->cuda, err) : YA_OK; }
+
+void ya_train_graph_grads_zero(YaTrainGraph *g) {
+    if (g->cuda) {
+        ya_cuda_train_graph_grads_zero(g->cuda);
+        return;
+    }
+    float *p, *gr, *m, *v;
+    size_t n;
+    ya_train_graph_buffers(g, &p, &gr, &m, &v, &n);
+    memset(gr, 0, n * sizeof(float));
+}
+
+int ya_train_graph_device_update(YaTrainGraph *g, const YaAdamWConfig *adamw, long long t, double lr,
+                                 double max_norm, double *norm, YaError *err) {
+    if (!g->cuda) return ya_fail(err, YA_ERR_USAGE, "internal: a CPU training graph updates its host buffers");
+    return ya_cuda_train_graph_update(g->cuda, adamw, t, lr, max_norm, norm, err);
+}
+
+YaDevice ya_train_graph_device(const YaTrainGraph *g) { return g->cuda ? YA_DEVICE_CUDA : YA_DEVICE_CPU; }
+
+size_t ya_train_graph_device_bytes(const YaTrainGraph *g) { return g->cuda ? ya_cuda_train_graph_device_bytes(g->cuda) : 0; }
 
 size_t ya_train_graph_bytes(const YaTrainGraph *g) {
+    if (g->cuda) return ya_cuda_train_graph_bytes(g->cuda);
     size_t b = g->arena_floats * sizeof(float) + 4 * g->full.n_params * sizeof(float);
     if (g->wbuf) b += g->model->max_matrix_numel * sizeof(float);
     return b;
 }
 
 void ya_train_graph_set_dropout(YaTrainGraph *g, int enabled, uint64_t seed, uint64_t counter) {
+    if (g->cuda) ya_cuda_train_graph_set_dropout(g->cuda, enabled, seed, counter);
     g->dropout_on = enabled;
     g->dropout_seed = seed;
     g->dropout_counter = counter;
@@ -500,8 +522,29 @@ static const float *proj_weight(YaTrainGraph *g, int l, int p) {
     return g->wbuf;
 }
 
+/* --matmul bf16: the same matrix as bf16 [N, K]: the file's bf16 in place, else rounded into wbuf. */
+static const uint16_t *proj_weight_bf16(YaTrainGraph *g, int l, int p) {
+    const YaTensorInfo *t = g->info[slot(l, p)];
+    if (t->dtype == YA_DTYPE_BF16 && (uintptr_t)t->data % 2 == 0) return (const uint16_t *)t->data;
+    g->ops->to_bf16((uint16_t *)g->wbuf, t->data, t->dtype, t->numel);
+    return (const uint16_t *)g->wbuf;
+}
+
 static const YaLoraTensor *lora_of(const YaTrainGraph *g, int l, int p) {
     return g->lora_at ? g->lora_at[slot(l, p)] : NULL;
+}
+
+/* The fp32 GEMMs of the LoRA factors: OpenBLAS, or in bf16 mode the same
+ * product on the OpenMP threads (OpenBLAS is single-threaded there). */
+static void lora_linear(YaTrainGraph *g, float *y, const float *x, const float *w, int M, int K, int N, int accumulate) {
+    if (g->cfg.matmul == YA_MATMUL_BF16) g->ops->linear_f32_omp(y, x, w, M, K, N, accumulate);
+    else g->ops->linear(y, x, w, NULL, M, K, N, accumulate);
+}
+
+static void lora_linear_backward(YaTrainGraph *g, float *dx, float *dw, const float *dy, const float *x, const float *w,
+                                 int M, int K, int N) {
+    if (g->cfg.matmul == YA_MATMUL_BF16) g->ops->linear_backward_f32_omp(dx, dw, dy, x, w, M, K, N);
+    else g->ops->linear_backward(dx, dw, NULL, dy, x, w, M, K, N);
 }
 
 /* y (+)= x·Wᵀ + b + s·(x·Aᵀ)·Bᵀ, keeping u = s·(x·Aᵀ) in `u` [M, r].
@@ -509,7 +552,14 @@ static const YaLoraTensor *lora_of(const YaTrainGraph *g, int l, int p) {
 static void proj_forward(YaTrainGraph *g, int l, int p, float *y, const float *x, float *u, int M, int accumulate) {
     const YaTensorInfo *wt = g->info[slot(l, p)];
     int N = (int)wt->shape[0], K = (int)wt->shape[1];
-    g->ops->linear(y, x, proj_weight(g, l, p), g->w32[slot(l, S_BIAS0 + p)], M, K, N, accumulate);
+    if (g->cfg.matmul == YA_MATMUL_BF16) {
+        g->ops->linear_bf16w(y, x, proj_weight_bf16(g, l, p), M, K, N, accumulate, g->act_bf16);
+        const float *b = g->w32[slot(l, S_BIAS0 + p)]; // [N] or NULL
+        if (b)
+            for (int m = 0; m < M; m++) g->ops->add(y + (size_t)m * N, b, (size_t)N);
+    } else {
+        g->ops->linear(y, x, proj_weight(g, l, p), g->w32[slot(l, S_BIAS0 + p)], M, K, N, accumulate);
+    }
     const YaLoraTensor *lt = lora_of(g, l, p);
     if (!lt) return;
     int r = g->r;
@@ -520,9 +570,9 @@ static void proj_forward(YaTrainGraph *g, int l, int p, float *y, const float *x
         dropout_apply(g, l, p, g->xd, x, M, K);
         xa = g->xd;
     }
-    g->ops->linear(u, xa, A, NULL, M, K, r, 0);
+    lora_linear(g, u, xa, A, M, K, r, 0);
     for (size_t i = 0; i < (size_t)M * r; i++) u[i] *= g->lora_scale; /* the scale rides on the rank-r activation */
-    g->ops->linear(y, u, B, NULL, M, r, N, 1);
+    lora_linear(g, y, u, B, M, r, N, 1);
 }
 
 /* dx [M, K] += ∂/∂x; weight/bias grads (full) or A/B grads (LoRA) accumulate.
@@ -531,23 +581,27 @@ static void proj_backward(YaTrainGraph *g, int l, int p, float *dx, const float 
                           int M) {
     const YaTensorInfo *wt = g->info[slot(l, p)];
     int N = (int)wt->shape[0], K = (int)wt->shape[1];
-    g->ops->linear_backward(dx, g->g32[slot(l, p)], g->g32[slot(l, S_BIAS0 + p)], dy, x, proj_weight(g, l, p), M, K, N);
+    if (g->cfg.matmul == YA_MATMUL_BF16) /* LoRA only: the base weight and bias are frozen, only dx flows */
+        g->ops->linear_bf16w_backward_dx(dx, dy, proj_weight_bf16(g, l, p), M, K, N, g->act_bf16);
+    else
+        g->ops->linear_backward(dx, g->g32[slot(l, p)], g->g32[slot(l, S_BIAS0 + p)], dy, x, proj_weight(g, l, p), M,
+                                K, N);
     const YaLoraTensor *lt = lora_of(g, l, p);
     if (!lt) return;
     int r = g->r;
     const float *A = g->lora->params + lt->a_off, *B = g->lora->params + lt->b_off;
     float *dA = g->lora->grads + lt->a_off, *dB = g->lora->grads + lt->b_off;
     memset(g->du, 0, (size_t)M * r * sizeof(float));
-    g->ops->linear_backward(g->du, dB, NULL, dy, u, B, M, r, N); /* dB = dyᵀ·(s·x·Aᵀ) */
+    lora_linear_backward(g, g->du, dB, dy, u, B, M, r, N); /* dB = dyᵀ·(s·x·Aᵀ) */
     for (size_t i = 0; i < (size_t)M * r; i++) g->du[i] *= g->lora_scale;
     if (!dropout_active(g)) {
-        g->ops->linear_backward(dx, dA, NULL, g->du, x, A, M, K, r);
+        lora_linear_backward(g, dx, dA, g->du, x, A, M, K, r);
         return;
     }
     /* With dropout: dA += duᵀ·dropout(x) and dx += dropout'(du·A) (the same mask). */
     dropout_apply(g, l, p, g->xd, x, M, K);
     memset(g->dxd, 0, (size_t)M * K * sizeof(float));
-    g->ops->linear_backward(g->dxd, dA, NULL, g->du, g->xd, A, M, K, r);
+    lora_linear_backward(g, g->dxd, dA, g->du, g->xd, A, M, K, r);
     dropout_apply(g, l, p, g->dxd, g->dxd, M, K);
     g->ops->add(dx, g->dxd, (size_t)M * K);
 }
@@ -651,6 +705,9 @@ int ya_train_graph_run(YaTrainGraph *g, const int32_t *ids, const int32_t *targe
 int ya_train_graph_run_segments(YaTrainGraph *g, const int32_t *ids, const int32_t *targets, const float *weight,
                                 int B, int T, const YaTrainSegment *segs, int n_segs, int backward, double *loss_sum,
                                 float *nll, YaError *err) {
+    if (g->cuda)
+        return ya_cuda_train_graph_run_segments(g->cuda, ids, targets, weight, B, T, segs, n_segs, backward, loss_sum, nll,
+                                                err);
     if (B <= 0 || T <= 0 || B > g->cfg.max_rows || T > g->cfg.max_seq)
         return ya_fail(err, YA_ERR_USAGE, "micro-batch %d x %d outside the training graph's %d x %d", B, T,
                        g->cfg.max_rows, g->cfg.max_seq);
@@ -698,8 +755,14 @@ int ya_train_graph_run_segments(YaTrainGraph *g, const int32_t *ids, const int32
     const void *head = g->w32[gH] ? (const void *)g->w32[gH] : g->info[gH]->data;
     YaDtype head_dt = g->w32[gH] ? YA_DTYPE_F32 : g->info[gH]->dtype;
     if (backward) memset(g->dxf, 0, row_h * sizeof(float));
-    double loss = ops->cross_entropy(g->nll, backward ? g->dxf : NULL, backward ? g->g32[gH] : NULL, g->xf, head,
-                                     head_dt, targets, weight, BT, h, V, g->cfg.ce_chunk, g->ce_scratch);
+    double loss;
+    if (g->cfg.matmul == YA_MATMUL_BF16) /* the head as stored: bf16 read in place, another dtype rounded per chunk */
+        loss = ops->cross_entropy_bf16w(g->nll, backward ? g->dxf : NULL, backward ? g->g32[gH] : NULL, g->xf,
+                                        g->info[gH]->data, g->info[gH]->dtype, targets, weight, BT, h, V,
+                                        g->cfg.ce_chunk, g->ce_scratch);
+    else
+        loss = ops->cross_entropy(g->nll, backward ? g->dxf : NULL, backward ? g->g32[gH] : NULL, g->xf, head, head_dt,
+                                  targets, weight, BT, h, V, g->cfg.ce_chunk, g->ce_scratch);
     *loss_sum = loss;
     if (nll) memcpy(nll, g->nll, (size_t)BT * sizeof(float));
     if (!backward) return YA_OK;

@@ -97,9 +97,10 @@ int ya_metrics_log_train(YaMetrics *m, const YaTrainMetrics *r, YaError *err) {
     const YaMetric items[] = {
         {"total", r->total},         {"ce", r->ce},         {"wce", r->wce},
         {"distrust", r->distrust},   {"grad_norm", r->grad_norm}, {"lr", r->lr},
-        {"tok_per_s", r->tok_per_s}, {"elapsed", r->elapsed},
+        {"tok_per_s", r->tok_per_s}, {"elapsed", r->elapsed}, {"gpu_bytes", r->gpu_bytes},
     };
-    return ya_metrics_log(m, "train", r->step, 0, sizeof items / sizeof items[0], items, err);
+    size_t n = sizeof items / sizeof items[0];
+    return ya_metrics_log(m, "train", r->step, 0, r->gpu_bytes > 0 ? n : n - 1, items, err);
 }
 
 void ya_metrics_close(YaMetrics *m) {

@@ -64,10 +64,7 @@ int ya_train_step_grads(YaTrainStep *s, YaDistrustRunning *running, const YaBatc
     int rc = ya_loss_plan(&s->cfg.loss, running ? running : &dummy, mbs, G, s->storage, &plan, err);
     if (rc != YA_OK) return rc;
 
-    float *params, *grads, *mom1, *mom2;
-    size_t n;
-    ya_train_graph_buffers(s->g, &params, &grads, &mom1, &mom2, &n);
-    ya_grad_zero(grads, n);
+    ya_train_graph_grads_zero(s->g);
     double wsum = 0.0, nll_sum = 0.0;
     for (int k = 0; k < G; k++) {
         const YaBatch *b = mbs[k];
@@ -111,14 +108,20 @@ int ya_train_step(YaTrainStep *s, long long u, YaDistrustRunning *running, const
     if (!isfinite(m->wce) || !isfinite(m->ce))
         return ya_fail(err, YA_ERR, "update %lld: the loss is not finite (ce %g, objective %g); parameters left unchanged",
                        u + 1, m->ce, m->wce);
-    float *params, *grads, *mom1, *mom2;
-    size_t n;
-    ya_train_graph_buffers(s->g, &params, &grads, &mom1, &mom2, &n);
-    m->grad_norm = ya_clip_grad_norm(grads, n, s->cfg.max_grad_norm);
+    m->lr = ya_schedule_lr(&s->cfg.schedule, u);
+    if (ya_train_graph_device(s->g) == YA_DEVICE_CUDA) {
+        /* parameters, gradients and moments live on the GPU: clip and step there */
+        int rc2 = ya_train_graph_device_update(s->g, &s->cfg.adamw, u + 1, m->lr, s->cfg.max_grad_norm, &m->grad_norm, err);
+        if (rc2 != YA_OK) return rc2;
+    } else {
+        float *params, *grads, *mom1, *mom2;
+        size_t n;
+        ya_train_graph_buffers(s->g, &params, &grads, &mom1, &mom2, &n);
+        m->grad_norm = ya_clip_grad_norm(grads, n, s->cfg.max_grad_norm);
+        if (isfinite(m->grad_norm)) ya_adamw_step(&s->cfg.adamw, u + 1, m->lr, params, grads, mom1, mom2, n);
+    }
     if (!isfinite(m->grad_norm))
         return ya_fail(err, YA_ERR, "update %lld: the gradient norm is not finite; parameters left unchanged", u + 1);
     m->clipped = s->cfg.max_grad_norm > 0 && m->grad_norm >= s->cfg.max_grad_norm;
-    m->lr = ya_schedule_lr(&s->cfg.schedule, u);
-    ya_adamw_step(&s->cfg.adamw, u + 1, m->lr, params, grads, mom1, mom2, n);
     return YA_OK;
 }

@@ -357,7 +357,10 @@ static json_t *build_run_config(const Run *r) {
     json_object_set_new(j, "weight_stats", json_string(lc->stats == YA_WEIGHT_STATS_RUNNING ? "running" : "dataset"));
     json_object_set_new(j, "weight_norm", json_string(lc->weight_norm_batch ? "batch" : "step"));
     json_object_set_new(j, "recompute", json_string(ya_recompute_name(c->graph.recompute)));
+    json_object_set_new(j, "device", json_string(ya_device_name(c->graph.device)));
+    json_object_set_new(j, "gpu", json_integer(c->graph.gpu));
     json_object_set_new(j, "ce_chunk", json_integer(c->graph.ce_chunk));
+    json_object_set_new(j, "matmul", json_string(c->graph.matmul == YA_MATMUL_BF16 ? "bf16" : "fp32"));
     json_object_set_new(j, "save_every", json_integer(c->save_every));
     json_object_set_new(j, "keep_last", json_integer(c->keep_last));
     json_object_set_new(j, "log_every", json_integer(c->log_every));
@@ -435,7 +438,8 @@ static json_t *build_trainer_state(const Run *r, long long step) {
 
 static int save_checkpoint(Run *r, long long step, int final, YaError *err) {
     char saved[4096];
-    int rc;
+    int rc = ya_train_graph_pull(r->graph, err); /* GPU: the live parameters and moments are on the device */
+    if (rc != YA_OK) return rc;
     if (!r->has_lora) {
         rc = save_full_model(r->cfg, r->model, ya_train_graph_full(r->graph), step, final, saved, sizeof saved, err);
     } else {
@@ -629,8 +633,8 @@ static int setup(Run *r, long long *start, YaError *err) {
         if ((rc = ya_batch_alloc(&r->mbs[k], gc.max_rows, gc.max_seq, err)) != YA_OK) return rc;
         r->mb_ptrs[k] = &r->mbs[k];
     }
-    ya_info("train: %s, %s, recompute %s, %zu trainable parameters, graph %.1f MB, %" PRIu64 " samples",
-            gc.kind == YA_TRAIN_LORA ? "LoRA" : "full fine-tuning", ya_distrust_mode_name(lc->mode),
+    ya_info("train: %s on %s, %s, recompute %s, %zu trainable parameters, graph %.1f MB, %" PRIu64 " samples",
+            gc.kind == YA_TRAIN_LORA ? "LoRA" : "full fine-tuning", ya_device_name(gc.device), ya_distrust_mode_name(lc->mode),
             ya_recompute_name(gc.recompute),
             r->has_lora ? r->lora.n_params : ya_train_graph_full(r->graph)->n_params,
             (double)ya_train_graph_bytes(r->graph) / 1e6, ya_data_stats(r->train)->n_samples);
@@ -640,6 +644,7 @@ static int setup(Run *r, long long *start, YaError *err) {
 
     *start = 0;
     if (cfg->resume && (rc = resume(r, start, err)) != YA_OK) return rc;
+    if (cfg->resume && (rc = ya_train_graph_push(r->graph, err)) != YA_OK) return rc; /* GPU: resumed state to the device */
     return ya_metrics_open(cfg->out_dir, cfg->resume ? *start : -1, &r->metrics, err);
 }
 
@@ -662,7 +667,8 @@ static int log_update(Run *r, long long done, const YaStepMetrics *m, double tps
     }
     YaTrainMetrics row = {.step = done, .total = m->total, .ce = m->ce, .wce = wce, .distrust = m->distrust,
                           .grad_norm = m->grad_norm, .lr = m->lr, .tok_per_s = tps,
-                          .elapsed = now - r->loop_start};
+                          .elapsed = now - r->loop_start,
+                          .gpu_bytes = (double)ya_train_graph_device_bytes(r->graph)};
     return ya_metrics_log_train(r->metrics, &row, err);
 }
 

@@ -20,7 +20,7 @@
 # RANDOM seeded by YA_RESUME_KILL_SEED (default: a fresh $RANDOM, printed);
 # the kill timing itself also depends on the machine, so a seed narrows a
 # failure down but cannot replay it exactly.
-#   resume_kill.sh YOUR_AI TORCH_PYTHON WORKDIR
+#   resume_kill.sh YOUR_AI TORCH_PYTHON WORKDIR     (YA_RESUME_DEVICE=cuda: on the GPU)
 set -euo pipefail
 YA=$1 PY=$2 WORK=$3
 TOK=${YA_TESTDATA_DIR:?}/llama2/models/tokenizer.json
@@ -30,7 +30,9 @@ RANDOM=$SEED
 rm -rf "$WORK"; mkdir -p "$WORK"; cd "$WORK"
 fail() { echo "FAIL (seed $SEED): $*" >&2; exit 1; }
 
-echo '{"model_type":"llama","hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,"vocab_size":32000,"max_position_embeddings":512,"hidden_act":"silu","bos_token_id":1,"eos_token_id":2,"rms_norm_eps":1e-5,"tie_word_embeddings":true}' >cfg.json
+# hidden 64 / 4 heads (head dim 16) on the CPU; the GPU attention needs head dims of 32·k: hidden 128 there.
+H=64; [ -n "${YA_RESUME_DEVICE:-}" ] && [ "$YA_RESUME_DEVICE" != cpu ] && H=128
+echo '{"model_type":"llama","hidden_size":'$H',"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,"vocab_size":32000,"max_position_embeddings":512,"hidden_act":"silu","bos_token_id":1,"eos_token_id":2,"rms_norm_eps":1e-5,"tie_word_embeddings":true}' >cfg.json
 "$YA" init-model --config cfg.json --out m --dtype bf16 --seed 1 --tokenizer "$TOK" >/dev/null
 "$PY" - <<'PYEOF'
 import json, random
@@ -50,6 +52,8 @@ PYEOF
 ARGS="--model m --data train.jsonl --warmup-steps 3 --learning-rate 1e-3 --batch-size 2 --grad-accum 2
       --max-seq-length 48 --log-every 1 --lora-rank 4 --lora-dropout 0.1 --weight-stats running
       --threads 1 --max-steps 40"
+# YA_RESUME_DEVICE=cuda runs the same checks on the GPU graph (tests/cuda/run_train_on_gpu.sh).
+if [ -n "${YA_RESUME_DEVICE:-}" ]; then ARGS="$ARGS --device $YA_RESUME_DEVICE"; fi
 
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }

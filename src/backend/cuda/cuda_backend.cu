@@ -23,6 +23,9 @@ static YaCudaOps make_ops() {
     o.cross_entropy = ya_cuda_cross_entropy;
     o.cross_entropy_scratch = ya_cuda_cross_entropy_scratch;
     o.to_f32 = ya_cuda_to_f32;
+    o.to_bf16 = ya_cuda_to_bf16;
+    o.scale = ya_cuda_scale;
+    o.dropout = ya_cuda_dropout;
     o.adamw = ya_cuda_adamw;
     o.grad_global_norm = ya_cuda_grad_global_norm;
     o.grad_scale = ya_cuda_grad_scale;

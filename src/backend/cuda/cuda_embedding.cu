@@ -1,5 +1,5 @@
 /* cuda_embedding.cu — token embedding lookup (stored dtype → bf16), its
- * backward (a scatter-add into an fp32 table), and stored-dtype → fp32
+ * backward (a scatter-add into an fp32 table), and stored-dtype → fp32 / bf16
  * conversion (the CUDA twin of cpu_embedding.c + cpu_embedding_backward.c).
  *
  * The backward gives each thread one column and walks t in order, so repeated
@@ -26,6 +26,12 @@ template <typename T>
 __global__ void to_f32_kernel(float *dst, const T *src, size_t n) {
     for (size_t p = (size_t)blockIdx.x * blockDim.x + threadIdx.x; p < n; p += (size_t)gridDim.x * blockDim.x)
         dst[p] = load_f32(src, p);
+}
+
+template <typename T>
+__global__ void to_bf16_kernel(__nv_bfloat16 *dst, const T *src, size_t n) {
+    for (size_t p = (size_t)blockIdx.x * blockDim.x + threadIdx.x; p < n; p += (size_t)gridDim.x * blockDim.x)
+        dst[p] = __float2bfloat16(load_f32(src, p));
 }
 
 __global__ void embedding_backward_kernel(float *dtable, const __nv_bfloat16 *dout, const int32_t *ids, int T, int h) {
@@ -74,6 +80,22 @@ extern "C" void ya_cuda_to_f32(YaCudaCtx *ctx, float *dst, const void *src, YaDt
         return;
     default:
         ya_cuda_fail(ctx, "cuda to_f32: unsupported dtype %s (BF16, F16 or F32)", ya_dtype_name(dt));
+        return;
+    }
+    CUDA_CHECK_LAUNCH(ctx);
+}
+
+extern "C" void ya_cuda_to_bf16(YaCudaCtx *ctx, YaBf16 *dst, const void *src, YaDtype dt, size_t n) {
+    if (ctx->failed || !n) return;
+    unsigned blocks = ya_cuda_blocks(n, 256);
+    switch (dt) {
+    case YA_DTYPE_BF16:
+        CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, n * sizeof(YaBf16), cudaMemcpyDeviceToDevice, ctx->stream));
+        return;
+    case YA_DTYPE_F16: to_bf16_kernel<<<blocks, 256, 0, ctx->stream>>>(as_bf(dst), (const __half *)src, n); break;
+    case YA_DTYPE_F32: to_bf16_kernel<<<blocks, 256, 0, ctx->stream>>>(as_bf(dst), (const float *)src, n); break;
+    default:
+        ya_cuda_fail(ctx, "cuda to_bf16: unsupported dtype %s (BF16, F16 or F32)", ya_dtype_name(dt));
         return;
     }
     CUDA_CHECK_LAUNCH(ctx);

@@ -13,6 +13,16 @@
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/cuda_runtime.h"
 
+/* One remembered cuBLASLt heuristic answer: a training step repeats the same
+ * few dozen GEMM shapes thousands of times, and the heuristic query costs tens
+ * of microseconds of host time per call. */
+typedef struct YaGemmPlan {
+    int opA, opB, m, n, k, lda, ldb, ldc, at, bt, ct, has_bias, beta_nonzero;
+    unsigned al_a, al_b, al_c;
+    cublasLtMatmulAlgo_t algo;
+} YaGemmPlan;
+#define YA_GEMM_PLANS 128
+
 struct YaCudaCtx {
     YaCudaDeviceInfo info;
     cudaStream_t stream;
@@ -22,6 +32,8 @@ struct YaCudaCtx {
     char *arena; /* one cudaMalloc, bump-allocated */
     size_t arena_bytes, arena_used;
     double *norm_partials; /* [YA_CUDA_NORM_CHUNKS + 1] doubles for grad_global_norm */
+    YaGemmPlan gemm_plans[YA_GEMM_PLANS]; /* filled in call order; when full, new shapes are not cached */
+    int n_gemm_plans;
     int failed;            /* sticky: first error wins */
     YaError err;
 };
@@ -117,6 +129,9 @@ void ya_cuda_embedding(YaCudaCtx *ctx, YaBf16 *out, const void *table, YaDtype d
 void ya_cuda_embedding_backward(YaCudaCtx *ctx, float *dtable, const YaBf16 *dout, const int32_t *ids, int T,
                                 int h);
 void ya_cuda_to_f32(YaCudaCtx *ctx, float *dst, const void *src, YaDtype dt, size_t n);
+void ya_cuda_to_bf16(YaCudaCtx *ctx, YaBf16 *dst, const void *src, YaDtype dt, size_t n);
+void ya_cuda_scale(YaCudaCtx *ctx, YaBf16 *x, size_t n, float s);
+void ya_cuda_dropout(YaCudaCtx *ctx, YaBf16 *dst, const YaBf16 *src, int M, int K, float p, uint64_t key);
 void ya_cuda_adamw(YaCudaCtx *ctx, int kind, double beta1, double beta2, double eps, double weight_decay,
                    long long t, double lr, float *p, const float *g, float *m, float *v, size_t n);
 double ya_cuda_cross_entropy(YaCudaCtx *ctx, float *nll, YaBf16 *dx, float *dw, const YaBf16 *x, const void *w,

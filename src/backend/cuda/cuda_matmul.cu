@@ -51,8 +51,22 @@ void ya_cuda_gemm(YaCudaCtx *ctx, const char *what, cublasOperation_t opA, cubla
          CUBLAS_CHECK(ctx, cublasLtMatrixLayoutCreate(&lc, ct, m, n, ldc));
     cublasLtMatmulHeuristicResult_t heur;
     int n_found = 0;
-    if (ok) {
-        uint32_t al_a = ptr_alignment(A), al_b = ptr_alignment(B), al_c = ptr_alignment(C);
+    uint32_t al_a = ptr_alignment(A), al_b = ptr_alignment(B), al_c = ptr_alignment(C);
+    YaGemmPlan key = {(int)opA, (int)opB, m, n, k, lda, ldb, ldc, (int)at, (int)bt, (int)ct, bias != NULL,
+                      beta != 0.0f, al_a, al_b, al_c, {}};
+    const YaGemmPlan *plan = NULL;
+    for (int i = 0; i < ctx->n_gemm_plans && !plan; i++) {
+        const YaGemmPlan *p = &ctx->gemm_plans[i];
+        if (p->opA == key.opA && p->opB == key.opB && p->m == m && p->n == n && p->k == k && p->lda == lda &&
+            p->ldb == ldb && p->ldc == ldc && p->at == key.at && p->bt == key.bt && p->ct == key.ct &&
+            p->has_bias == key.has_bias && p->beta_nonzero == key.beta_nonzero && p->al_a == al_a &&
+            p->al_b == al_b && p->al_c == al_c)
+            plan = p;
+    }
+    if (ok && plan) {
+        heur.algo = plan->algo;
+        n_found = 1;
+    } else if (ok) {
         ok = CUBLAS_CHECK(ctx, cublasLtMatmulPreferenceCreate(&pref)) &&
              CUBLAS_CHECK(ctx, cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                                                     &ctx->lt_workspace_bytes,
@@ -71,6 +85,10 @@ void ya_cuda_gemm(YaCudaCtx *ctx, const char *what, cublasOperation_t opA, cubla
             ya_cuda_fail(ctx, "%s: cuBLASLt has no algorithm for m=%d n=%d k=%d (lda %d, ldb %d, ldc %d)", what, m, n,
                          k, lda, ldb, ldc);
             ok = 0;
+        }
+        if (ok && ctx->n_gemm_plans < YA_GEMM_PLANS) {
+            key.algo = heur.algo;
+            ctx->gemm_plans[ctx->n_gemm_plans++] = key;
         }
     }
     if (ok)

@@ -213,6 +213,11 @@ extern "C" void ya_cuda_memset0(YaCudaCtx *ctx, void *dst_dev, size_t bytes) {
     CUDA_CHECK(ctx, cudaMemsetAsync(dst_dev, 0, bytes, ctx->stream));
 }
 
+extern "C" void ya_cuda_copy(YaCudaCtx *ctx, void *dst_dev, const void *src_dev, size_t bytes) {
+    if (ctx->failed || !bytes) return;
+    CUDA_CHECK(ctx, cudaMemcpyAsync(dst_dev, src_dev, bytes, cudaMemcpyDeviceToDevice, ctx->stream));
+}
+
 extern "C" int ya_cuda_sync(YaCudaCtx *ctx, YaError *err) {
     if (!ctx->failed) CUDA_CHECK(ctx, cudaStreamSynchronize(ctx->stream));
     if (!ctx->failed) CUDA_CHECK_LAUNCH(ctx);

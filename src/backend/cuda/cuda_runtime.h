@@ -64,6 +64,7 @@ size_t ya_cuda_arena_size(const YaCudaCtx *ctx);
 void ya_cuda_upload(YaCudaCtx *ctx, void *dst_dev, const void *src_host, size_t bytes);
 void ya_cuda_download(YaCudaCtx *ctx, void *dst_host, const void *src_dev, size_t bytes);
 void ya_cuda_memset0(YaCudaCtx *ctx, void *dst_dev, size_t bytes);
+void ya_cuda_copy(YaCudaCtx *ctx, void *dst_dev, const void *src_dev, size_t bytes); /* device → device */
 
 /* Waits for the stream and returns the first error recorded since the last
  * call (clearing it), or YA_OK. */
