@@ -18,6 +18,7 @@
 #include "backend/backend.h" /* defines: YaBackendOps, ya_backend_cpu */
 #include "model/llama_train_cuda.h"
 #include "model/model_slots.h"
+#include "model/train_batch_check.h"
 #include "your_ai/rng.h"
 #include "your_ai/train_graph.h"
 
@@ -708,37 +709,16 @@ int ya_train_graph_run_segments(YaTrainGraph *g, const int32_t *ids, const int32
     if (g->cuda)
         return ya_cuda_train_graph_run_segments(g->cuda, ids, targets, weight, B, T, segs, n_segs, backward, loss_sum, nll,
                                                 err);
-    if (B <= 0 || T <= 0 || B > g->cfg.max_rows || T > g->cfg.max_seq)
-        return ya_fail(err, YA_ERR_USAGE, "micro-batch %d x %d outside the training graph's %d x %d", B, T,
-                       g->cfg.max_rows, g->cfg.max_seq);
+    int rc = ya_train_batch_check(ids, targets, weight, B, T, g->cfg.max_rows, g->cfg.max_seq, g->V, segs, n_segs,
+                                  g->seg_row, g->seg_start, g->seg_len, &g->n_seg, err);
+    if (rc != YA_OK) return rc;
     int BT = B * T, h = g->h, L = g->L, V = g->V;
-    /* Segments: given, or one per row covering it. Each row's probabilities
-     * [n_h, len, len] are laid out one after the other inside its [n_h, T, T] slot. */
-    if (!segs) n_segs = B;
-    if (n_segs < 1 || n_segs > BT) return ya_fail(err, YA_ERR_USAGE, "%d attention segments for %d x %d tokens", n_segs, B, T);
+    /* Each row's probabilities [n_h, len, len] are laid out one after the other inside its [n_h, T, T] slot. */
     size_t row_used = 0;
-    for (int sg = 0; sg < n_segs; sg++) {
-        int row = segs ? segs[sg].row : sg, start = segs ? segs[sg].start : 0, len = segs ? segs[sg].len : T;
-        if (row < 0 || row >= B || start < 0 || len < 1 || start + len > T)
-            return ya_fail(err, YA_ERR_USAGE, "attention segment %d (row %d, tokens %d..%d) outside the %d x %d batch", sg,
-                           row, start, start + len, B, T);
-        if (sg > 0 && (row < g->seg_row[sg - 1] || (row == g->seg_row[sg - 1] && start < g->seg_start[sg - 1] + g->seg_len[sg - 1])))
-            return ya_fail(err, YA_ERR_USAGE, "attention segment %d overlaps or precedes segment %d", sg, sg - 1);
-        if (sg == 0 || row != g->seg_row[sg - 1]) row_used = 0;
-        g->seg_row[sg] = row, g->seg_start[sg] = start, g->seg_len[sg] = len;
-        g->seg_att[sg] = (size_t)row * g->n_h * T * T + row_used;
-        row_used += (size_t)g->n_h * len * len;
-    }
-    g->n_seg = n_segs;
-    for (int i = 0; i < BT; i++) {
-        if (ids[i] < 0 || ids[i] >= V)
-            return ya_fail(err, YA_ERR_USAGE, "token id %d at row %d position %d is outside the vocabulary [0, %d)",
-                           (int)ids[i], i / T, i % T, V);
-        if (weight[i] != 0.0f && (targets[i] < 0 || targets[i] >= V))
-            return ya_fail(err, YA_ERR_USAGE, "target id %d at row %d position %d is outside the vocabulary [0, %d)",
-                           (int)targets[i], i / T, i % T, V);
-        if (!isfinite(weight[i]))
-            return ya_fail(err, YA_ERR_USAGE, "loss weight at row %d position %d is not finite", i / T, i % T);
+    for (int sg = 0; sg < g->n_seg; sg++) {
+        if (sg == 0 || g->seg_row[sg] != g->seg_row[sg - 1]) row_used = 0;
+        g->seg_att[sg] = (size_t)g->seg_row[sg] * g->n_h * T * T + row_used;
+        row_used += (size_t)g->n_h * g->seg_len[sg] * g->seg_len[sg];
     }
     const YaBackendOps *ops = g->ops;
     const int gE = L * S_COUNT + G_EMBED, gN = L * S_COUNT + G_NORM, gH = L * S_COUNT + G_LM_HEAD;
