@@ -1,5 +1,7 @@
 /* cuda_ops_bench.c — times each CUDA op at Llama-7B layer sizes (T = 4096
- * tokens, h = 4096, f = 11008, 32 heads of 128, V = 32000) and prints the
+ * tokens, h = 4096, f = 11008, 32 heads of 128, V = 32000), the element-wise
+ * ops also at the Llama-3-8B training step's (BT = 2048, f = 14336; 16-byte
+ * kernels and, on odd-offset pointers, their scalar fallbacks), and prints the
  * achieved rate next to the op's floor-defining quantity (TFLOP/s for GEMMs
  * and attention, GB/s of compulsory traffic for the memory-bound ops).
  * Not a test (no assertions on time); a baseline for the performance work.
@@ -114,6 +116,26 @@ static void b_swiglu(void *p) {
     Args *a = p;
     a->ops->swiglu(g_ctx, a->c, a->a, a->b, a->n);
 }
+static void b_swiglu_bwd(void *p) { /* accumulating: dgate = d, dup = e */
+    Args *a = p;
+    a->ops->swiglu_backward(g_ctx, a->d, a->e, a->c, a->a, a->b, a->n);
+}
+static void b_swiglu_bwd_set(void *p) {
+    Args *a = p;
+    a->ops->swiglu_backward_set(g_ctx, a->d, a->e, a->c, a->a, a->b, a->n);
+}
+static void b_add(void *p) {
+    Args *a = p;
+    a->ops->add(g_ctx, a->d, a->a, a->n);
+}
+static void b_to_bf16(void *p) { /* f = fp32 source */
+    Args *a = p;
+    a->ops->to_bf16(g_ctx, a->d, a->f, YA_DTYPE_F32, a->n);
+}
+static void b_rope_bwd(void *p) {
+    Args *a = p;
+    a->ops->rope_backward(g_ctx, a->a, a->b, a->c, a->T, a->n_h, a->dh);
+}
 static void b_rope(void *p) {
     Args *a = p;
     a->ops->rope(g_ctx, a->a, a->b, a->c, a->T, a->n_h, a->dh);
@@ -146,9 +168,14 @@ static void b_attn_bwd_ref(void *p) {
     ya_cuda_attention_backward_reference(g_ctx, a->f, a->g, a->g, a->d, a->e, a->d, a->a, a->b, a->c, a->T, a->T, 0,
                                          a->n_h, a->n_kv, a->dh);
 }
-static void b_ce(void *p) {
+static void b_ce(void *p) { /* dw = a->e: NULL for LoRA (frozen head) */
     Args *a = p;
     a->ops->cross_entropy(g_ctx, NULL, a->d, a->e, a->a, a->b, YA_DTYPE_BF16, a->c, a->f, a->T, a->h, a->V,
+                          a->chunk, a->g);
+}
+static void b_ce_eval(void *p) { /* logits + log-sum-exp only */
+    Args *a = p;
+    a->ops->cross_entropy(g_ctx, NULL, NULL, NULL, a->a, a->b, YA_DTYPE_BF16, a->c, a->f, a->T, a->h, a->V,
                           a->chunk, a->g);
 }
 static void b_adamw(void *p) {
@@ -232,6 +259,88 @@ int main(void) {
         ya_cuda_release(g_ctx, mark);
     }
     {
+        /* Llama-3-8B element-wise shapes (B1 × T2048: BT = 2048, h = 4096, f = 14336,
+         * 32 q / 8 kv heads of 128) as the training step runs them; GB/s of compulsory
+         * traffic. "odd" rows pass every pointer one bf16 element off 16-byte
+         * alignment: the scalar fallback kernels, for comparison. */
+        const int BT = 2048, h8 = 4096, f8 = 14336;
+        size_t mark = ya_cuda_mark(g_ctx), nf = (size_t)BT * f8, nh = (size_t)BT * h8;
+        Args a = {.ops = ops, .n = nf};
+        a.a = rand_dev(nf + 8, 0, "gate"); /* + 8: room for the odd-offset views */
+        a.b = rand_dev(nf + 8, 0, "up");
+        a.c = rand_dev(nf + 8, 0, "dout");
+        a.d = rand_dev(nf + 8, 0, "dgate");
+        a.e = rand_dev(nf + 8, 0, "dup");
+        a.f = rand_dev(nf + 8, 1, "f32");
+        Args o = a; /* the odd views */
+        o.a = (char *)a.a + 2, o.b = (char *)a.b + 2, o.c = (char *)a.c + 2, o.d = (char *)a.d + 2;
+        o.e = (char *)a.e + 2, o.f = (char *)a.f + 4;
+        for (int odd = 0; odd < 2; odd++) {
+            Args *p = odd ? &o : &a;
+            const char *tag = odd ? " odd (scalar)" : "";
+            snprintf(name, sizeof name, "8B swiglu n=%zu%s", nf, tag);
+            report_bytes(name, time_ms(b_swiglu, p, 50), 6.0 * nf);
+            snprintf(name, sizeof name, "8B swiglu_backward_set n=%zu%s", nf, tag);
+            report_bytes(name, time_ms(b_swiglu_bwd_set, p, 50), 10.0 * nf);
+            snprintf(name, sizeof name, "8B swiglu_backward (+=) n=%zu%s", nf, tag);
+            report_bytes(name, time_ms(b_swiglu_bwd, p, 50), 14.0 * nf);
+        }
+        for (int odd = 0; odd < 2; odd++) {
+            Args v = odd ? o : a; /* the residual-sized [BT, h] ops */
+            v.n = nh;
+            const char *tag = odd ? " odd (scalar)" : "";
+            snprintf(name, sizeof name, "8B add n=%zu%s", nh, tag);
+            report_bytes(name, time_ms(b_add, &v, 50), 6.0 * nh);
+            snprintf(name, sizeof name, "8B to_bf16 F32 n=%zu%s", nh, tag);
+            report_bytes(name, time_ms(b_to_bf16, &v, 50), 6.0 * nh);
+        }
+        ya_cuda_release(g_ctx, mark);
+
+        /* RMSNorm 2048×4096: x = a, w = b, y = c, rstd = d, dx = e */
+        mark = ya_cuda_mark(g_ctx);
+        Args r = {.ops = ops, .M = BT, .h = h8};
+        r.a = rand_dev(nh + 8, 0, "x");
+        r.b = rand_dev((size_t)h8 + 8, 0, "w");
+        r.c = rand_dev(nh + 8, 0, "y");
+        r.d = rand_dev((size_t)BT, 1, "rstd");
+        r.e = rand_dev(nh + 8, 0, "dx");
+        ops->rmsnorm(g_ctx, r.c, r.d, r.a, r.b, BT, h8, 1e-5f); /* a real rstd for the backward */
+        Args ro = r;
+        ro.a = (char *)r.a + 2, ro.b = (char *)r.b + 2, ro.c = (char *)r.c + 2, ro.e = (char *)r.e + 2;
+        for (int odd = 0; odd < 2; odd++) {
+            Args *p = odd ? &ro : &r;
+            const char *tag = odd ? " odd (scalar)" : "";
+            snprintf(name, sizeof name, "8B rmsnorm %dx%d%s", BT, h8, tag);
+            report_bytes(name, time_ms(b_rmsnorm, p, 100), 4.0 * nh);
+            snprintf(name, sizeof name, "8B rmsnorm_backward (dx) %dx%d%s", BT, h8, tag);
+            report_bytes(name, time_ms(b_rmsnorm_bwd, p, 100), 8.0 * nh);
+        }
+        ya_cuda_release(g_ctx, mark);
+
+        /* RoPE on q [2048, 32·128] (and k: 8 heads): x = a, cos = b, sin = c */
+        mark = ya_cuda_mark(g_ctx);
+        Args q = {.ops = ops, .T = BT, .n_h = n_h, .dh = dh};
+        q.a = rand_dev((size_t)BT * n_h * dh + 8, 0, "q");
+        q.b = rand_dev((size_t)BT * dh / 2, 1, "cos");
+        q.c = rand_dev((size_t)BT * dh / 2, 1, "sin");
+        Args qo = q;
+        qo.a = (char *)q.a + 2;
+        for (int odd = 0; odd < 2; odd++) {
+            Args *p = odd ? &qo : &q;
+            const char *tag = odd ? " odd (scalar)" : "";
+            for (int kv = 0; kv < 2; kv++) {
+                Args t = *p;
+                t.n_h = kv ? 8 : n_h;
+                double bytes = 4.0 * BT * t.n_h * dh + 8.0 * BT * dh / 2; /* x in and out + both tables */
+                snprintf(name, sizeof name, "8B rope T%d h%d d%d%s", BT, t.n_h, dh, tag);
+                report_bytes(name, time_ms(b_rope, &t, 100), bytes);
+                snprintf(name, sizeof name, "8B rope_backward T%d h%d d%d%s", BT, t.n_h, dh, tag);
+                report_bytes(name, time_ms(b_rope_bwd, &t, 100), bytes);
+            }
+        }
+        ya_cuda_release(g_ctx, mark);
+    }
+    {
         /* Attention: one sequence of 2048 (the training graph calls it per document),
          * Llama-3-8B heads (32 × 128, 8 kv heads) and Llama-3.2-1B heads (32 × 64, 8 kv
          * heads); the flash kernels behind the op table, then the warp reference on
@@ -272,28 +381,68 @@ int main(void) {
         }
     }
     {
-        size_t mark = ya_cuda_mark(g_ctx);
-        Args a = {.ops = ops, .T = T, .h = h, .V = V, .chunk = 8192};
-        a.a = rand_dev((size_t)T * h, 0, "x");
-        a.b = rand_dev((size_t)V * h, 0, "lm_head");
-        int32_t *tg = malloc((size_t)T * 4);
-        float *wt = malloc((size_t)T * 4);
-        for (int t = 0; t < T; t++) {
-            tg[t] = (int32_t)ya_rng_below(&rng, V);
-            wt[t] = 1.0f / T;
+        /* Cross-entropy (lm_head fused): the Llama-7B shape of the table above (dx + dw),
+         * then Llama-3-8B (2048 rows a micro-batch) and Llama-3.2-1B (B4 × T2048 rows), V =
+         * 128256, as the LoRA training graph calls it (dw = NULL) and with dw. FLOPs: 2·T·h·V
+         * per GEMM, the GEMMs the op runs (logits, dx, dw). Then the op's GEMMs alone at
+         * its row block (Tb = 512 for these shapes: ce_rows in cuda_cross_entropy.cu),
+         * through linear (bf16 out, where the op writes fp32), as a proxy for what the
+         * cuBLASLt heuristic makes of them. */
+        const int ce_shapes[5][5] = {/* T, h, V, chunk, with dw */
+                                     {T, h, V, 8192, 1},
+                                     {2048, 4096, 128256, 4096, 0},
+                                     {2048, 4096, 128256, 4096, 1},
+                                     {8192, 2048, 128256, 4096, 0},
+                                     {8192, 2048, 128256, 4096, 1}};
+        for (int sh = 0; sh < 5; sh++) {
+            int Tc = ce_shapes[sh][0], hc = ce_shapes[sh][1], Vc = ce_shapes[sh][2], with_dw = ce_shapes[sh][4];
+            size_t mark = ya_cuda_mark(g_ctx);
+            Args a = {.ops = ops, .T = Tc, .h = hc, .V = Vc, .chunk = ce_shapes[sh][3]};
+            a.a = rand_dev((size_t)Tc * hc, 0, "x");
+            a.b = rand_dev((size_t)Vc * hc, 0, "lm_head");
+            int32_t *tg = malloc((size_t)Tc * 4);
+            float *wt = malloc((size_t)Tc * 4);
+            for (int t = 0; t < Tc; t++) {
+                tg[t] = (int32_t)ya_rng_below(&rng, (uint64_t)Vc);
+                wt[t] = 1.0f / Tc;
+            }
+            a.c = dalloc((size_t)Tc * 4, "targets");
+            a.f = dalloc((size_t)Tc * 4, "weights");
+            ya_cuda_upload(g_ctx, a.c, tg, (size_t)Tc * 4);
+            ya_cuda_upload(g_ctx, a.f, wt, (size_t)Tc * 4);
+            a.d = rand_dev((size_t)Tc * hc, 0, "dx");
+            a.e = with_dw ? rand_dev((size_t)Vc * hc, 1, "dw") : NULL;
+            a.g = dalloc(ops->cross_entropy_scratch(Tc, hc, Vc, a.chunk) * sizeof(float), "scratch");
+            double gemm = 2.0 * Tc * hc * Vc;
+            if (!with_dw) {
+                snprintf(name, sizeof name, "cross_entropy eval T%d h%d V%d C%d", Tc, hc, Vc, a.chunk);
+                report_flops(name, time_ms(b_ce_eval, &a, 3), gemm);
+            }
+            snprintf(name, sizeof name, "cross_entropy fwd+bwd T%d h%d V%d C%d%s", Tc, hc, Vc, a.chunk,
+                     with_dw ? " +dw" : "");
+            report_flops(name, time_ms(b_ce, &a, 3), gemm * (with_dw ? 3 : 2));
+            free(tg), free(wt);
+            ya_cuda_release(g_ctx, mark);
+            if (sh == 1 || sh == 3) { /* the op's GEMM shapes at Tb = 512 rows */
+                mark = ya_cuda_mark(g_ctx);
+                const int Tb = 512;
+                Args g = {.ops = ops, .M = Tb, .K = hc, .N = Vc};
+                g.a = rand_dev((size_t)Tb * hc, 0, "x_blk");
+                g.b = rand_dev((size_t)Vc * hc, 0, "lm_head");
+                g.c = rand_dev((size_t)Tb * Vc, 0, "logits / dlogits");
+                g.d = rand_dev((size_t)Tb * hc, 0, "dx_blk");
+                g.e = rand_dev((size_t)Vc * hc, 1, "dw");
+                double fl = 2.0 * Tb * hc * Vc;
+                snprintf(name, sizeof name, "  proxy: logits GEMM %dx%dx%d", Tb, hc, Vc);
+                report_flops(name, time_ms(b_linear, &g, 10), fl);
+                snprintf(name, sizeof name, "  proxy: dx + dw GEMMs %dx%dx%d", Tb, hc, Vc);
+                report_flops(name, time_ms(b_linear_bwd, &g, 10), 2 * fl);
+                g.e = NULL;
+                snprintf(name, sizeof name, "  proxy: dx GEMM (k = V) %dx%dx%d", Tb, hc, Vc);
+                report_flops(name, time_ms(b_linear_bwd, &g, 10), fl);
+                ya_cuda_release(g_ctx, mark);
+            }
         }
-        a.c = dalloc((size_t)T * 4, "targets");
-        a.f = dalloc((size_t)T * 4, "weights");
-        ya_cuda_upload(g_ctx, a.c, tg, (size_t)T * 4);
-        ya_cuda_upload(g_ctx, a.f, wt, (size_t)T * 4);
-        a.d = rand_dev((size_t)T * h, 0, "dx");
-        a.e = rand_dev((size_t)V * h, 1, "dw");
-        a.g = dalloc(ops->cross_entropy_scratch(T, h, V, a.chunk) * sizeof(float), "scratch");
-        double fl = 2.0 * T * h * V * 4; /* logits twice, dx, dw */
-        snprintf(name, sizeof name, "cross_entropy fwd+bwd T%d h%d V%d C%d", T, h, V, a.chunk);
-        report_flops(name, time_ms(b_ce, &a, 3), fl);
-        free(tg), free(wt);
-        ya_cuda_release(g_ctx, mark);
     }
     {
         size_t mark = ya_cuda_mark(g_ctx);

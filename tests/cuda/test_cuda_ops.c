@@ -74,6 +74,18 @@ static float *dev_f32(Env *e, const float *host, size_t n) {
     return d;
 }
 
+/* A device copy of bf16 values that starts one element past the allocation's
+ * 256-byte boundary: 2-byte aligned but not 16-byte aligned, so every op handed
+ * such a pointer takes its scalar kernel instead of the 16-byte one. */
+static YaBf16 *dev_bf16_odd(Env *e, const float *host, size_t n) {
+    YaBf16 *d = (YaBf16 *)dev_alloc(e, (n + 8) * sizeof *d, "odd-offset bf16") + 1;
+    YaBf16 *tmp = malloc(n * sizeof *tmp);
+    for (size_t i = 0; i < n; i++) tmp[i] = ya_f32_to_bf16(host[i]);
+    ya_cuda_upload(e->ctx, d, tmp, n * sizeof *d);
+    free(tmp);
+    return d;
+}
+
 /* Downloads and converts; any pending CUDA error fails the test. */
 static float *get_bf16(Env *e, const YaBf16 *d, size_t n) {
     YaBf16 *tmp = malloc(n * sizeof *tmp);
@@ -170,13 +182,17 @@ static void test_linear(Env *e, YaDtype dt, int M, int K, int N, int with_bias, 
 
 /* ---- rmsnorm ------------------------------------------------------------------- */
 
-static void test_rmsnorm(Env *e, int M, int h) {
+/* odd: every bf16 buffer one element off 16-byte alignment (the scalar kernels;
+ * aligned buffers with h % 8 == 0 and h ≤ 16384 take the 16-byte ones). */
+static void test_rmsnorm(Env *e, int M, int h, int odd) {
     size_t mark = ya_cuda_mark(e->ctx), n = (size_t)M * h;
     char op[64];
-    snprintf(op, sizeof op, "rmsnorm %dx%d", M, h);
+    snprintf(op, sizeof op, "rmsnorm %dx%d%s", M, h, odd ? " odd" : "");
+    YaBf16 *(*dev_bf16_at)(Env *, const float *, size_t) = odd ? dev_bf16_odd : dev_bf16;
     float *x = rand_bf16vals(e, n, 2.0f), *w = rand_bf16vals(e, (size_t)h, 1.5f);
     float *y = malloc(n * sizeof *y), *rstd = malloc((size_t)M * sizeof *rstd);
-    YaBf16 *dx_ = dev_bf16(e, x, n), *dw_ = dev_bf16(e, w, (size_t)h), *dy_ = dev_alloc(e, n * 2, "y");
+    YaBf16 *dx_ = dev_bf16_at(e, x, n), *dw_ = dev_bf16_at(e, w, (size_t)h), *dy_ = dev_bf16_at(e, x, n);
+    /* (y starts as a copy of x, not the expected y: an element left unwritten fails) */
     float *drstd = dev_alloc(e, (size_t)M * sizeof(float), "rstd");
     e->cpu->rmsnorm(y, rstd, x, w, M, h, 1e-5f);
     e->gpu->rmsnorm(e->ctx, dy_, drstd, dx_, dw_, M, h, 1e-5f);
@@ -184,7 +200,7 @@ static void test_rmsnorm(Env *e, int M, int h) {
     compare_f32(e, op, "rstd (f32)", drstd, rstd, (size_t)M, TOL_F32);
 
     float *gy = rand_bf16vals(e, n, 1.0f), *gx = rand_bf16vals(e, n, 1.0f), *gw = rand_f32(e, (size_t)h, 1.0f);
-    YaBf16 *dgy = dev_bf16(e, gy, n), *dgx = dev_bf16(e, gx, n);
+    YaBf16 *dgy = dev_bf16_at(e, gy, n), *dgx = dev_bf16_at(e, gx, n);
     float *dgw = dev_f32(e, gw, (size_t)h);
     /* Both sides take the CPU rstd so the backward is compared on its own. */
     float *drstd_ref = dev_f32(e, rstd, (size_t)M);
@@ -370,6 +386,202 @@ static void test_activation(Env *e, size_t n) {
     ya_cuda_release(e->ctx, mark);
 }
 
+/* swiglu_backward_set (writes, no accumulation) against the CPU swiglu_backward
+ * accumulating into zeroed buffers; the outputs start as NaN (poisoned), so an
+ * element left unwritten fails. */
+static void test_swiglu_backward_set(Env *e, size_t n) {
+    size_t mark = ya_cuda_mark(e->ctx);
+    char op[64];
+    snprintf(op, sizeof op, "swiglu_backward_set n%zu", n);
+    float *g = rand_bf16vals(e, n, 6.0f), *u = rand_bf16vals(e, n, 2.0f), *go = rand_bf16vals(e, n, 1.0f);
+    float *gg = calloc(n, sizeof *gg), *gu = calloc(n, sizeof *gu);
+    YaBf16 *dg = dev_bf16(e, g, n), *du = dev_bf16(e, u, n), *dgo = dev_bf16(e, go, n);
+    YaBf16 *dgg = dev_alloc(e, n * 2, "dgate"), *dgu = dev_alloc(e, n * 2, "dup");
+    poison(e, dgg, n * 2);
+    poison(e, dgu, n * 2);
+    e->cpu->swiglu_backward(gg, gu, go, g, u, n);
+    e->gpu->swiglu_backward_set(e->ctx, dgg, dgu, dgo, dg, du, n);
+    compare_bf16(e, op, "dgate", dgg, gg, n, TOL_BF16);
+    compare_bf16(e, op, "dup", dgu, gu, n, TOL_BF16);
+    free(g), free(u), free(go), free(gg), free(gu);
+    ya_cuda_release(e->ctx, mark);
+}
+
+/* ---- 16-byte kernels == their scalar fallback, bit for bit ------------------------ */
+
+/* The two device results a (from 16-byte aligned buffers) and b (from the same
+ * values one element off alignment: the scalar kernel) must be the same bytes. */
+static void expect_same_bits(Env *e, const char *op, const char *what, const void *a, const void *b, size_t bytes) {
+    unsigned char *ha = malloc(bytes), *hb = malloc(bytes);
+    memset(ha, 0x11, bytes), memset(hb, 0x22, bytes);
+    ya_cuda_download(e->ctx, ha, a, bytes);
+    ya_cuda_download(e->ctx, hb, b, bytes);
+    YaError err;
+    int rc = ya_cuda_sync(e->ctx, &err);
+    CHECK_MSG(rc == YA_OK, "%s", err.message);
+    size_t first = bytes;
+    for (size_t i = 0; i < bytes && first == bytes; i++)
+        if (ha[i] != hb[i]) first = i;
+    printf("%-28s %-10s 16-byte vs scalar kernel: %s\n", op, what,
+           first == bytes ? "bitwise equal  ok" : "DIFFER  FAIL");
+    CHECK_MSG(first == bytes, "%s %s: 16-byte and scalar kernels differ first at byte %zu", op, what, first);
+    free(ha), free(hb);
+}
+
+/* Every vectorised element-wise op (swiglu, swiglu_backward ± NULL output,
+ * swiglu_backward_set, add, scale, dropout, to_bf16 from F32, rope fwd/bwd) on
+ * the same values twice: from aligned buffers (16-byte kernel) and from buffers
+ * one element off (scalar kernel). n with n % 8 != 0 also covers the tail. */
+static void test_vec_vs_scalar(Env *e, size_t n) {
+    size_t mark = ya_cuda_mark(e->ctx);
+    char op[64];
+    float *g = rand_bf16vals(e, n, 6.0f), *u = rand_bf16vals(e, n, 2.0f), *go = rand_bf16vals(e, n, 1.0f);
+    float *g0 = rand_bf16vals(e, n, 1.0f), *u0 = rand_bf16vals(e, n, 1.0f);
+    YaBf16 *ga = dev_bf16(e, g, n), *gb = dev_bf16_odd(e, g, n), *ua = dev_bf16(e, u, n), *ub = dev_bf16_odd(e, u, n);
+    YaBf16 *oa = dev_bf16(e, go, n), *ob = dev_bf16_odd(e, go, n);
+    YaBf16 *ra = dev_bf16(e, g0, n), *rb = dev_bf16_odd(e, g0, n); /* outputs, random initial contents */
+    YaBf16 *sa = dev_bf16(e, u0, n), *sb = dev_bf16_odd(e, u0, n);
+
+    snprintf(op, sizeof op, "swiglu n%zu", n);
+    e->gpu->swiglu(e->ctx, ra, ga, ua, n);
+    e->gpu->swiglu(e->ctx, rb, gb, ub, n);
+    expect_same_bits(e, op, "out", ra, rb, n * 2);
+
+    snprintf(op, sizeof op, "swiglu_backward n%zu", n);
+    YaBf16 *da = dev_bf16(e, g0, n), *db = dev_bf16_odd(e, g0, n); /* dgate, dup: random initial contents */
+    YaBf16 *pa = dev_bf16(e, u0, n), *pb = dev_bf16_odd(e, u0, n);
+    e->gpu->swiglu_backward(e->ctx, da, pa, oa, ga, ua, n);
+    e->gpu->swiglu_backward(e->ctx, db, pb, ob, gb, ub, n);
+    expect_same_bits(e, op, "dgate", da, db, n * 2);
+    expect_same_bits(e, op, "dup", pa, pb, n * 2);
+    e->gpu->swiglu_backward(e->ctx, NULL, pa, oa, ga, ua, n); /* dup only (dgate NULL) */
+    e->gpu->swiglu_backward(e->ctx, NULL, pb, ob, gb, ub, n);
+    expect_same_bits(e, op, "dup (only)", pa, pb, n * 2);
+
+    snprintf(op, sizeof op, "swiglu_backward_set n%zu", n);
+    e->gpu->swiglu_backward_set(e->ctx, da, pa, oa, ga, ua, n);
+    e->gpu->swiglu_backward_set(e->ctx, db, pb, ob, gb, ub, n);
+    expect_same_bits(e, op, "dgate", da, db, n * 2);
+    expect_same_bits(e, op, "dup", pa, pb, n * 2);
+
+    snprintf(op, sizeof op, "add n%zu", n);
+    e->gpu->add(e->ctx, sa, ga, n);
+    e->gpu->add(e->ctx, sb, gb, n);
+    expect_same_bits(e, op, "y", sa, sb, n * 2);
+
+    /* scale: also exact against the host (one fp32 product, rounded to nearest even) */
+    snprintf(op, sizeof op, "scale n%zu", n);
+    const float s = 0.3671875f;
+    e->gpu->scale(e->ctx, ua, n, s);
+    e->gpu->scale(e->ctx, ub, n, s);
+    expect_same_bits(e, op, "x", ua, ub, n * 2);
+    float *ref = malloc(n * sizeof *ref);
+    for (size_t i = 0; i < n; i++) ref[i] = ya_bf16_to_f32(ya_f32_to_bf16(u[i] * s));
+    compare_bf16(e, op, "x vs host", ua, ref, n, 0.0);
+
+    /* to_bf16 from F32: exact against the host rounding */
+    snprintf(op, sizeof op, "to_bf16 F32 n%zu", n);
+    float *f = rand_f32(e, n, 3.0f);
+    float *fa = dev_f32(e, f, n), *fb = (float *)dev_alloc(e, (n + 4) * sizeof(float), "odd f32") + 1;
+    ya_cuda_upload(e->ctx, fb, f, n * sizeof *f);
+    e->gpu->to_bf16(e->ctx, ra, fa, YA_DTYPE_F32, n);
+    e->gpu->to_bf16(e->ctx, rb, fb, YA_DTYPE_F32, n);
+    expect_same_bits(e, op, "dst", ra, rb, n * 2);
+    for (size_t i = 0; i < n; i++) ref[i] = ya_bf16_to_f32(ya_f32_to_bf16(f[i]));
+    compare_bf16(e, op, "dst vs host", ra, ref, n, 0.0);
+
+    /* dropout: M×K = n with K % 8 != 0 (8-groups straddle rows); out of place and in place */
+    int K = 203, M = (int)(n / (size_t)K);
+    size_t nd = (size_t)M * K;
+    const float p = 0.25f, keep = 1.0f / (1.0f - p);
+    snprintf(op, sizeof op, "dropout %dx%d p%.2f", M, K, p);
+    e->gpu->dropout(e->ctx, ra, ga, M, K, p, 0x1234abcdULL);
+    e->gpu->dropout(e->ctx, rb, gb, M, K, p, 0x1234abcdULL);
+    expect_same_bits(e, op, "dst", ra, rb, nd * 2);
+    /* every element kept (bf16(g·keep)) or zeroed, about a fraction p of them zeroed */
+    float *h = get_bf16(e, ra, nd);
+    size_t dropped = 0, bad = 0;
+    for (size_t i = 0; i < nd; i++) {
+        float kept = ya_bf16_to_f32(ya_f32_to_bf16(g[i] * keep));
+        if (h[i] == 0.0f && g[i] != 0.0f) dropped++;
+        else if (h[i] != kept) bad++;
+    }
+    double frac = (double)dropped / (double)nd, sd = sqrt(p * (1 - p) / (double)nd);
+    printf("%-28s %-10s %zu of %zu dropped (%.4f, want %.2f ± %.4f), %zu neither kept nor dropped  %s\n", op, "mask",
+           dropped, nd, frac, p, 5 * sd, bad, bad == 0 && fabs(frac - p) <= 5 * sd ? "ok" : "FAIL");
+    CHECK_MSG(bad == 0, "%s: %zu elements neither g·keep nor 0", op, bad);
+    CHECK_MSG(fabs(frac - p) <= 5 * sd, "%s: dropped fraction %.4f, want %.2f", op, frac, p);
+    free(h);
+    e->gpu->dropout(e->ctx, ga, ga, M, K, p, 0x1234abcdULL); /* in place: the same mask */
+    e->gpu->dropout(e->ctx, gb, gb, M, K, p, 0x1234abcdULL);
+    expect_same_bits(e, op, "in place", ga, gb, nd * 2);
+    expect_same_bits(e, op, "in == out", ga, ra, nd * 2);
+
+    free(g), free(u), free(go), free(g0), free(u0), free(ref), free(f);
+    ya_cuda_release(e->ctx, mark);
+}
+
+/* rope forward then backward, x aligned (the 16-byte kernel, d % 16 == 0) and
+ * one element off (the scalar kernel), tables shared. */
+static void test_rope_vec_vs_scalar(Env *e, int T, int n_heads, int d) {
+    size_t mark = ya_cuda_mark(e->ctx), n = (size_t)T * n_heads * d, nt = (size_t)T * (d / 2);
+    char op[64];
+    snprintf(op, sizeof op, "rope T%d h%d d%d", T, n_heads, d);
+    float *cs = malloc(nt * sizeof *cs), *sn = malloc(nt * sizeof *sn);
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < d / 2; i++) {
+            double ang = (7 + t) * pow(500000.0, -2.0 * i / d);
+            cs[(size_t)t * (d / 2) + i] = (float)cos(ang);
+            sn[(size_t)t * (d / 2) + i] = (float)sin(ang);
+        }
+    float *dcs = dev_f32(e, cs, nt), *dsn = dev_f32(e, sn, nt), *x = rand_bf16vals(e, n, 2.0f);
+    YaBf16 *xa = dev_bf16(e, x, n), *xb = dev_bf16_odd(e, x, n);
+    e->gpu->rope(e->ctx, xa, dcs, dsn, T, n_heads, d);
+    e->gpu->rope(e->ctx, xb, dcs, dsn, T, n_heads, d);
+    expect_same_bits(e, op, "x", xa, xb, n * 2);
+    e->gpu->rope_backward(e->ctx, xa, dcs, dsn, T, n_heads, d);
+    e->gpu->rope_backward(e->ctx, xb, dcs, dsn, T, n_heads, d);
+    snprintf(op + strlen(op), sizeof op - strlen(op), " bwd");
+    expect_same_bits(e, op, "dx", xa, xb, n * 2);
+    free(cs), free(sn), free(x);
+    ya_cuda_release(e->ctx, mark);
+}
+
+/* RMSNorm's 16-byte kernels sum in another order than the scalar ones (so no
+ * bitwise comparison across them), but each is repeatable: two runs, same bytes. */
+static void test_rmsnorm_repeatable(Env *e, int M, int h) {
+    size_t mark = ya_cuda_mark(e->ctx), n = (size_t)M * h;
+    char op[64];
+    snprintf(op, sizeof op, "rmsnorm %dx%d", M, h);
+    float *x = rand_bf16vals(e, n, 2.0f), *w = rand_bf16vals(e, (size_t)h, 1.5f), *gy = rand_bf16vals(e, n, 1.0f);
+    float *gx = rand_bf16vals(e, n, 1.0f);
+    YaBf16 *dx_ = dev_bf16(e, x, n), *dw_ = dev_bf16(e, w, (size_t)h), *dgy = dev_bf16(e, gy, n);
+    YaBf16 *y[2] = {dev_alloc(e, n * 2, "y"), dev_alloc(e, n * 2, "y")};
+    YaBf16 *dx[2] = {dev_bf16(e, gx, n), dev_bf16(e, gx, n)};
+    float *rs[2] = {dev_alloc(e, (size_t)M * 4, "rstd"), dev_alloc(e, (size_t)M * 4, "rstd")};
+    for (int r = 0; r < 2; r++) {
+        e->gpu->rmsnorm(e->ctx, y[r], rs[r], dx_, dw_, M, h, 1e-5f);
+        e->gpu->rmsnorm_backward(e->ctx, dx[r], NULL, dgy, dx_, dw_, rs[0], M, h);
+    }
+    const char *names[3] = {"y", "rstd", "dx"};
+    const void *a[3] = {y[0], rs[0], dx[0]}, *b[3] = {y[1], rs[1], dx[1]};
+    size_t bytes[3] = {n * 2, (size_t)M * 4, n * 2};
+    for (int i = 0; i < 3; i++) {
+        unsigned char *ha = malloc(bytes[i]), *hb = malloc(bytes[i]);
+        ya_cuda_download(e->ctx, ha, a[i], bytes[i]);
+        ya_cuda_download(e->ctx, hb, b[i], bytes[i]);
+        YaError err;
+        int rc = ya_cuda_sync(e->ctx, &err);
+        CHECK_MSG(rc == YA_OK, "%s", err.message);
+        int eq = memcmp(ha, hb, bytes[i]) == 0;
+        printf("%-28s %-10s two runs: %s\n", op, names[i], eq ? "bitwise equal  ok" : "DIFFER  FAIL");
+        CHECK_MSG(eq, "%s %s differs between two identical runs", op, names[i]);
+        free(ha), free(hb);
+    }
+    free(x), free(w), free(gy), free(gx);
+    ya_cuda_release(e->ctx, mark);
+}
+
 /* ---- embedding, to_f32 ----------------------------------------------------------- */
 
 static void test_embedding(Env *e, YaDtype dt, int V, int T, int h) {
@@ -409,12 +621,14 @@ static void test_embedding(Env *e, YaDtype dt, int V, int T, int h) {
     ya_cuda_release(e->ctx, mark);
 }
 
-/* ---- cross-entropy (lm_head fused, chunked over V) -------------------------------- */
+/* ---- cross-entropy (lm_head fused, blocked over rows) ------------------------------ */
 
-static void test_cross_entropy(Env *e, int T, int h, int V, int chunk) {
+/* with_dw: also the head's gradient (full fine-tuning / a trained head); without
+ * it dw = NULL on both sides (LoRA). */
+static void test_cross_entropy(Env *e, int T, int h, int V, int chunk, int with_dw) {
     size_t mark = ya_cuda_mark(e->ctx), nx = (size_t)T * h, nw = (size_t)V * h;
     char op[64];
-    snprintf(op, sizeof op, "cross_entropy T%d h%d V%d C%d", T, h, V, chunk);
+    snprintf(op, sizeof op, "cross_entropy T%d h%d V%d C%d%s", T, h, V, chunk, with_dw ? "" : " no-dw");
     float *x = rand_bf16vals(e, nx, 2.0f), *wf = rand_bf16vals(e, nw, 1.0f);
     YaBf16 *wb = malloc(nw * sizeof *wb);
     for (size_t i = 0; i < nw; i++) wb[i] = ya_f32_to_bf16(wf[i]);
@@ -443,14 +657,24 @@ static void test_cross_entropy(Env *e, int T, int h, int V, int chunk) {
                                         dscratch);
     expect(op, "loss (eval)", fabs(got0 - ref0) / fabs(ref0), TOL_F32);
     compare_f32(e, op, "nll (f32)", dnll, nll, (size_t)T, TOL_F32);
+    /* no atomics: a second call gives the same bits */
+    float *nll_a = get_f32(e, dnll, (size_t)T);
+    double got0b = e->gpu->cross_entropy(e->ctx, dnll, NULL, NULL, dx_, dw_, YA_DTYPE_BF16, dtg, dwt, T, h, V, chunk,
+                                         dscratch);
+    float *nll_b = get_f32(e, dnll, (size_t)T);
+    CHECK_MSG(got0b == got0 && memcmp(nll_a, nll_b, (size_t)T * sizeof *nll_a) == 0,
+              "%s: two evaluations differ (loss %.17g vs %.17g)", op, got0, got0b);
+    free(nll_a), free(nll_b);
 
-    double ref = e->cpu->cross_entropy(nll, gx, gw, x, wb, YA_DTYPE_BF16, tg, wt, T, h, V, chunk, cpu_scratch);
-    double got = e->gpu->cross_entropy(e->ctx, dnll, dgx, dgw, dx_, dw_, YA_DTYPE_BF16, dtg, dwt, T, h, V, chunk,
-                                       dscratch);
+    double ref = e->cpu->cross_entropy(nll, gx, with_dw ? gw : NULL, x, wb, YA_DTYPE_BF16, tg, wt, T, h, V, chunk,
+                                       cpu_scratch);
+    double got = e->gpu->cross_entropy(e->ctx, dnll, dgx, with_dw ? dgw : NULL, dx_, dw_, YA_DTYPE_BF16, dtg, dwt, T,
+                                       h, V, chunk, dscratch);
     expect(op, "loss", fabs(got - ref) / fabs(ref), TOL_F32);
+    compare_f32(e, op, "nll bwd (f32)", dnll, nll, (size_t)T, TOL_F32);
     snprintf(op + strlen(op), sizeof op - strlen(op), " bwd");
     compare_bf16(e, op, "dx", dgx, gx, nx, TOL_BF16);
-    compare_f32(e, op, "dw (f32)", dgw, gw, nw, TOL_BF16); /* from bf16 dlogits */
+    if (with_dw) compare_f32(e, op, "dw (f32)", dgw, gw, nw, TOL_BF16); /* from bf16 dlogits */
     free(x), free(wf), free(wb), free(tg), free(wt), free(nll), free(gx), free(gw), free(cpu_scratch);
     ya_cuda_release(e->ctx, mark);
 }
@@ -567,8 +791,11 @@ int main(void) {
     test_linear(&e, YA_DTYPE_BF16, 128, 512, 256, 1, 1);
     test_linear(&e, YA_DTYPE_F32, 33, 100, 70, 0, 0);
     test_linear(&e, YA_DTYPE_F32, 64, 128, 96, 1, 1);
-    test_rmsnorm(&e, 48, 320);
-    test_rmsnorm(&e, 7, 4096);
+    test_rmsnorm(&e, 48, 320, 0);  /* 16-byte kernels: 40 groups of 8 in a 64-thread block */
+    test_rmsnorm(&e, 7, 4096, 0);  /* 512 threads, one group each */
+    test_rmsnorm(&e, 3, 12288, 0); /* 1024 threads, two groups each (1536 groups) */
+    test_rmsnorm(&e, 5, 4096, 1);  /* scalar kernels: misaligned */
+    test_rmsnorm(&e, 6, 100, 0);   /* scalar kernels: h % 8 != 0 */
     test_rope(&e, 24, 6, 64);
     test_rope(&e, 5, 3, 128);
     /* warp reference: decoding (T = 1 with a KV cache), few rows, d = 96 */
@@ -593,12 +820,25 @@ int main(void) {
     test_attention_determinism(&e, 1000, 0, 34, 34, 128);
     test_attention_determinism(&e, 1, 50, 4, 2, 128);
     test_activation(&e, 10007);
+    test_swiglu_backward_set(&e, 10007);
+    test_vec_vs_scalar(&e, 10007); /* n % 8 == 7: the tail too */
+    test_vec_vs_scalar(&e, 65536);
+    test_rope_vec_vs_scalar(&e, 19, 4, 128);
+    test_rope_vec_vs_scalar(&e, 9, 6, 64);
+    test_rmsnorm_repeatable(&e, 16, 4096);
     test_embedding(&e, YA_DTYPE_BF16, 17, 50, 96);
     test_embedding(&e, YA_DTYPE_F16, 31, 40, 130);
     test_embedding(&e, YA_DTYPE_F32, 9, 64, 64);
-    test_cross_entropy(&e, 40, 64, 1000, 256);
-    test_cross_entropy(&e, 33, 96, 1003, 0);
-    test_cross_entropy(&e, 64, 128, 3001, 512);
+    /* one row block (T below the op's 512-row minimum), V odd / not a multiple of 8 */
+    test_cross_entropy(&e, 40, 64, 1000, 256, 1);
+    test_cross_entropy(&e, 33, 96, 1003, 0, 1);
+    test_cross_entropy(&e, 64, 128, 3001, 512, 0);
+    /* several row blocks, the last one partial: Tb 512 (512 + 512 + 276), Tb 896 (896 + 404),
+     * a 32003-token vocabulary with Tb 512 (512 + 88); dw on and off */
+    test_cross_entropy(&e, 1300, 64, 1000, 256, 1);
+    test_cross_entropy(&e, 1300, 64, 1000, 700, 0);
+    test_cross_entropy(&e, 600, 128, 32003, 4096, 1);
+    test_cross_entropy(&e, 600, 64, 32003, 4096, 0);
     test_adamw(&e, YA_OPT_ADAMW, 100003, 3);
     test_adamw(&e, YA_OPT_ADAMW_MLX, 4099, 2);
     test_norm(&e, 1000003);

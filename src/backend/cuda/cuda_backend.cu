@@ -17,6 +17,7 @@ static YaCudaOps make_ops() {
     o.attention_backward = ya_cuda_attention_backward;
     o.swiglu = ya_cuda_swiglu;
     o.swiglu_backward = ya_cuda_swiglu_backward;
+    o.swiglu_backward_set = ya_cuda_swiglu_backward_set;
     o.add = ya_cuda_add;
     o.embedding = ya_cuda_embedding;
     o.embedding_backward = ya_cuda_embedding_backward;

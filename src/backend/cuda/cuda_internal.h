@@ -124,6 +124,8 @@ void ya_cuda_attention_backward(YaCudaCtx *ctx, YaBf16 *dq, YaBf16 *dk, YaBf16 *
 void ya_cuda_swiglu(YaCudaCtx *ctx, YaBf16 *out, const YaBf16 *gate, const YaBf16 *up, size_t n);
 void ya_cuda_swiglu_backward(YaCudaCtx *ctx, YaBf16 *dgate, YaBf16 *dup, const YaBf16 *dout, const YaBf16 *gate,
                              const YaBf16 *up, size_t n);
+void ya_cuda_swiglu_backward_set(YaCudaCtx *ctx, YaBf16 *dgate, YaBf16 *dup, const YaBf16 *dout, const YaBf16 *gate,
+                                 const YaBf16 *up, size_t n);
 void ya_cuda_add(YaCudaCtx *ctx, YaBf16 *y, const YaBf16 *x, size_t n);
 void ya_cuda_embedding(YaCudaCtx *ctx, YaBf16 *out, const void *table, YaDtype dt, const int32_t *ids, int T, int h);
 void ya_cuda_embedding_backward(YaCudaCtx *ctx, float *dtable, const YaBf16 *dout, const int32_t *ids, int T,

@@ -87,15 +87,17 @@ typedef struct YaCudaOps {
     void (*embedding_backward)(YaCudaCtx *ctx, float *dtable, const YaBf16 *dout, const int32_t *ids, int T,
                                int h);
 
-    /* ---- loss: lm_head fused with masked cross-entropy, chunked over V -------- */
+    /* ---- loss: lm_head fused with masked cross-entropy, blocked over rows ----- */
     /* backend.h's cross_entropy on the device: x [T, h] bf16, w [V, h] BF16 (the
      * stored lm_head / tied embedding), targets [T] int32, weight [T] fp32,
-     * nll [T] fp32 (may be NULL), dx [T, h] bf16 += (summed over chunks in an
-     * fp32 scratch, added once), dw [V, h] fp32 += (NULL when frozen); dx = dw =
-     * NULL skips pass 2. Logits exist one [T, chunk] fp32 block at a time, never
-     * [T, V]. Returns Σ_t weight_t·nll_t, summed in double in row order
-     * (synchronises the stream; NaN when an error is pending).
-     * scratch: cross_entropy_scratch(T, h, V, chunk) floats of device memory. */
+     * nll [T] fp32 (may be NULL), dx [T, h] bf16 += (each row's full-V sum in
+     * fp32, added once), dw [V, h] fp32 += (NULL when frozen); dx = dw = NULL
+     * skips the backward. Logits exist one [Tb, V] fp32 row block at a time
+     * (Tb = max(T·chunk/V, 512) rows, at most T), never [T, V]. Returns
+     * Σ_t weight_t·nll_t, summed in double in row order (synchronises the
+     * stream; NaN when an error is pending).
+     * scratch: cross_entropy_scratch(T, h, V, chunk) floats of device memory,
+     * 16-byte aligned (the arena's 256 is). */
     double (*cross_entropy)(YaCudaCtx *ctx, float *nll, YaBf16 *dx, float *dw, const YaBf16 *x, const void *w,
                             YaDtype dt, const int32_t *targets, const float *weight, int T, int h, int V, int chunk,
                             float *scratch);
