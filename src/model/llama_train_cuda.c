@@ -70,6 +70,7 @@ typedef struct CudaLayerActs {
     YaBf16 *h1;                 // [BT, h]   residual after attention
     YaBf16 *a2; float *rstd2;   // [BT, h], [BT]
     YaBf16 *gate, *up;          // [BT, f] each, before SwiGLU
+    YaBf16 *mm;                 // [BT, f] SwiGLU output = down_proj's input (kept: recomputing it costs 3 passes over [BT, f])
     YaBf16 *u[YA_LORA_TARGET_COUNT]; // [BT, r]  s·(x·Aᵀ) of each adapted projection (NULL otherwise)
 } CudaLayerActs;
 
@@ -103,7 +104,7 @@ struct YaCudaTrainGraph {
     /* backward scratch */
     YaBf16 *dres, *da, *dxf;      // [BT, h]
     YaBf16 *dq, *dk, *dv, *dao;   // [BT, qd], [BT, kvd] ×2, [BT, qd]
-    YaBf16 *mm, *dmm, *dgate, *dup; // [BT, f]
+    YaBf16 *dmm, *dgate, *dup; // [BT, f]
     YaBf16 *du;            // [BT, r]
     float *nll;            // [BT]
     float *ce_scratch;
@@ -162,6 +163,7 @@ static void layout(YaCudaTrainGraph *g, Carver *c) {
         a->rstd2 = carve(c, BT * 4, "activations");
         a->gate = carve(c, BT * f * 2, "activations");
         a->up = carve(c, BT * f * 2, "activations");
+        a->mm = carve(c, BT * f * 2, "activations");
         for (int p = 0; p < YA_LORA_TARGET_COUNT; p++) a->u[p] = g->lora ? carve(c, BT * r * 2, "LoRA activations") : NULL;
     }
     g->dres = carve(c, BT * h * 2, "gradient scratch");
@@ -171,7 +173,6 @@ static void layout(YaCudaTrainGraph *g, Carver *c) {
     g->dk = carve(c, BT * kvd * 2, "gradient scratch");
     g->dv = carve(c, BT * kvd * 2, "gradient scratch");
     g->dao = carve(c, BT * qd * 2, "gradient scratch");
-    g->mm = carve(c, BT * f * 2, "gradient scratch");
     g->dmm = carve(c, BT * f * 2, "gradient scratch");
     g->dgate = carve(c, BT * f * 2, "gradient scratch");
     g->dup = carve(c, BT * f * 2, "gradient scratch");
@@ -367,10 +368,12 @@ static void proj_forward(YaCudaTrainGraph *g, int l, int p, YaBf16 *y, const YaB
     const YaTensorInfo *wt = proj_info(g, l, p);
     int N = (int)wt->shape[0], K = (int)wt->shape[1];
     YaBf16 *const *w = g->cm->w;
-    g->ops->linear(g->ctx, y, x, w[ya_slot_layer(l, p)], w[ya_slot_layer(l, YA_SLOT_BIAS0 + p)], YA_DTYPE_BF16, M, K, N,
-                   accumulate);
     const YaLoraTensor *lt = g->lora_at[ya_slot_layer(l, p)];
-    if (!lt) return;
+    if (!lt) {
+        g->ops->linear(g->ctx, y, x, w[ya_slot_layer(l, p)], w[ya_slot_layer(l, YA_SLOT_BIAS0 + p)], YA_DTYPE_BF16, M, K,
+                       N, accumulate);
+        return;
+    }
     int r = g->r;
     const YaBf16 *xa = x; /* the input A sees: dropout(x) in training */
     if (dropout_active(g)) {
@@ -379,7 +382,18 @@ static void proj_forward(YaCudaTrainGraph *g, int l, int p, YaBf16 *y, const YaB
     }
     g->ops->linear(g->ctx, u, xa, g->Pb + lt->a_off, NULL, YA_DTYPE_BF16, M, K, r, 0); /* A [r, K] */
     g->ops->scale(g->ctx, u, (size_t)M * r, g->lora_scale);
-    g->ops->linear(g->ctx, y, u, g->Pb + lt->b_off, NULL, YA_DTYPE_BF16, M, r, N, 1); /* B [N, r] */
+    if (accumulate) {
+        g->ops->linear(g->ctx, y, x, w[ya_slot_layer(l, p)], w[ya_slot_layer(l, YA_SLOT_BIAS0 + p)], YA_DTYPE_BF16, M, K,
+                       N, 1);
+        g->ops->linear(g->ctx, y, u, g->Pb + lt->b_off, NULL, YA_DTYPE_BF16, M, r, N, 1); /* B [N, r] */
+    } else {
+        /* The rank-r product first, written (not read-modify-written) into y; the base GEMM
+         * then adds it through its epilogue (beta 1), where the read hides behind the math:
+         * one pass over y [M, N] less than base-then-adapter. */
+        g->ops->linear(g->ctx, y, u, g->Pb + lt->b_off, NULL, YA_DTYPE_BF16, M, r, N, 0);
+        g->ops->linear(g->ctx, y, x, w[ya_slot_layer(l, p)], w[ya_slot_layer(l, YA_SLOT_BIAS0 + p)], YA_DTYPE_BF16, M, K,
+                       N, 1);
+    }
 }
 
 /* dx [M, K] += ∂/∂x; weight/bias grads (full) or A/B grads (LoRA) accumulate (fp32).
@@ -445,9 +459,9 @@ static void layer_forward(YaCudaTrainGraph *g, int l, int B, int T, const YaBf16
     ops->rmsnorm(ctx, a->a2, a->rstd2, a->h1, w[ya_slot_layer(l, YA_SLOT_NORM2)], BT, h, eps);
     proj_forward(g, l, YA_LORA_GATE, a->gate, a->a2, a->u[YA_LORA_GATE], BT, 0);
     proj_forward(g, l, YA_LORA_UP, a->up, a->a2, a->u[YA_LORA_UP], BT, 0);
-    ops->swiglu(ctx, g->mm, a->gate, a->up, (size_t)BT * g->f);
+    ops->swiglu(ctx, a->mm, a->gate, a->up, (size_t)BT * g->f);
     ya_cuda_copy(ctx, x_out, a->h1, (size_t)BT * h * 2);
-    proj_forward(g, l, YA_LORA_DOWN, x_out, g->mm, a->u[YA_LORA_DOWN], BT, 1);
+    proj_forward(g, l, YA_LORA_DOWN, x_out, a->mm, a->u[YA_LORA_DOWN], BT, 1);
 }
 
 /* g->dres [BT, h]: gradient w.r.t. the layer's output on entry, w.r.t. its input x_in on exit. */
@@ -468,12 +482,9 @@ static void layer_backward(YaCudaTrainGraph *g, int l, int B, int T, const YaBf1
         ops->rmsnorm(ctx, a->a2, NULL, a->h1, w[ya_slot_layer(l, YA_SLOT_NORM2)], BT, h, eps);
     }
 
-    ops->swiglu(ctx, g->mm, a->gate, a->up, nf); /* down_proj's input, recomputed rather than kept */
     ya_cuda_memset0(ctx, g->dmm, nf * 2);
-    proj_backward(g, l, YA_LORA_DOWN, g->dmm, g->dres, g->mm, a->u[YA_LORA_DOWN], BT);
-    ya_cuda_memset0(ctx, g->dgate, nf * 2);
-    ya_cuda_memset0(ctx, g->dup, nf * 2);
-    ops->swiglu_backward(ctx, g->dgate, g->dup, g->dmm, a->gate, a->up, nf);
+    proj_backward(g, l, YA_LORA_DOWN, g->dmm, g->dres, a->mm, a->u[YA_LORA_DOWN], BT);
+    ops->swiglu_backward_set(ctx, g->dgate, g->dup, g->dmm, a->gate, a->up, nf); /* writes: no zero-fill */
     ya_cuda_memset0(ctx, g->da, (size_t)BT * h * 2);
     proj_backward(g, l, YA_LORA_GATE, g->da, g->dgate, a->a2, a->u[YA_LORA_GATE], BT);
     proj_backward(g, l, YA_LORA_UP, g->da, g->dup, a->a2, a->u[YA_LORA_UP], BT);
