@@ -92,7 +92,7 @@ struct YaCudaTrainGraph {
     YaBf16 *xd, *dxd;      // [BT, max(h, f, qd)] dropped-out input of A and its gradient (dropout > 0 only)
     /* trainables on the device: fp32 params / grads / moments [n], bf16 compute copy of the LoRA factors */
     size_t n;
-    float *P, *G, *M, *Vm;
+    float *P, *G, *M, *Vm; // [n] each: parameters, gradients, AdamW first and second moments
     YaBf16 *Pb;            // [n] LoRA: bf16 copies of A and B (refreshed after every update)
     float **g32;           // [slot count] full mode: the gradient of each slot's tensor (device), else NULL
     const YaLoraTensor **lora_at; // [slot count]
@@ -107,7 +107,7 @@ struct YaCudaTrainGraph {
     YaBf16 *dmm, *dgate, *dup; // [BT, f]
     YaBf16 *du;            // [BT, r]
     float *nll;            // [BT]
-    float *ce_scratch;
+    float *ce_scratch;     // [ops->cross_entropy_scratch(BT, h, V, ce_chunk)]
     int32_t *ids, *targets; // [BT] device copies of the micro-batch
     float *weight;         // [BT]
     int n_seg;
