@@ -134,28 +134,6 @@ static int direct_f32(const YaTensorInfo *t) {
     return t->dtype == YA_DTYPE_F32 && (uintptr_t)t->data % _Alignof(float) == 0;
 }
 
-static const YaTensorInfo *layer_tensor(const YaLlamaLayer *ly, int s) {
-    switch (s) {
-    case YA_LORA_Q: return ly->wq;
-    case YA_LORA_K: return ly->wk;
-    case YA_LORA_V: return ly->wv;
-    case YA_LORA_O: return ly->wo;
-    case YA_LORA_GATE: return ly->w_gate;
-    case YA_LORA_UP: return ly->w_up;
-    case YA_LORA_DOWN: return ly->w_down;
-    case S_BIAS0 + YA_LORA_Q: return ly->bq;
-    case S_BIAS0 + YA_LORA_K: return ly->bk;
-    case S_BIAS0 + YA_LORA_V: return ly->bv;
-    case S_BIAS0 + YA_LORA_O: return ly->bo;
-    case S_BIAS0 + YA_LORA_GATE: return ly->b_gate;
-    case S_BIAS0 + YA_LORA_UP: return ly->b_up;
-    case S_BIAS0 + YA_LORA_DOWN: return ly->b_down;
-    case S_NORM1: return ly->input_norm;
-    case S_NORM2: return ly->post_norm;
-    default: return NULL;
-    }
-}
-
 /* Full mode: every weight as fp32 in the shared table (model_slots.c), each
  * slot's fp32 view and gradient pointing into it; a tied lm_head shares the
  * embedding's. The slot numbering of model_slots.h is this file's. */
@@ -260,11 +238,7 @@ int ya_train_graph_new(const YaModel *m, YaLoraSet *lora, const YaTrainGraphConf
         ya_train_graph_free(g);
         return ya_fail(err, YA_ERR, "out of memory");
     }
-    for (int l = 0; l < g->L; l++)
-        for (int s = 0; s < S_COUNT; s++) g->info[slot(l, s)] = layer_tensor(&m->layers[l], s);
-    g->info[g->L * S_COUNT + G_EMBED] = m->embed;
-    g->info[g->L * S_COUNT + G_NORM] = m->norm;
-    g->info[g->L * S_COUNT + G_LM_HEAD] = m->lm_head;
+    for (int i = 0; i < n_slots; i++) g->info[i] = ya_model_slot_tensor(m, i); /* model_slots.h's numbering */
     if (lora) {
         g->lora_at = calloc((size_t)n_slots, sizeof *g->lora_at);
         if (!g->lora_at) {
