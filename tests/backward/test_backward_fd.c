@@ -155,23 +155,46 @@ static double loss_attention(double **in, const void *sp) { /* in: q, k, v, G */
         }
     return L;
 }
-static void test_attention(const YaBackendOps *ops, int n_h, int n_kv) {
-    AttnShape s = {6, n_h, n_kv, 4};
-    size_t nq = (size_t)s.T * n_h * s.d, nk = (size_t)s.T * n_kv * s.d;
+/* T ≥ 16 takes the GEMM paths (cpu_attention.c); blas_serial = 1 runs OpenBLAS on one thread,
+ * as `--matmul bf16` does, so the heads go to the OpenMP threads: that path must give the same
+ * bits as the other (the graph's recompute modes and resume rely on fixed arithmetic). */
+static void test_attention(const YaBackendOps *ops, int T, int n_h, int n_kv) {
+    AttnShape s = {T, n_h, n_kv, 4};
+    size_t nq = (size_t)s.T * n_h * s.d, nk = (size_t)s.T * n_kv * s.d, na = (size_t)n_h * s.T * s.T;
     float *q = randn(nq, 1), *k = randn(nk, 1), *v = randn(nk, 1), *G = randn(nq, 1);
-    float *out = zeros(nq), *att = zeros((size_t)n_h * s.T * s.T), *dq = zeros(nq), *dk = zeros(nk), *dv = zeros(nk);
-    ops->attention(out, att, q, k, v, s.T, s.T, 0, n_h, n_kv, s.d);
-    ops->attention_backward(dq, dk, dv, G, att, out, q, k, v, s.T, s.T, 0, n_h, n_kv, s.d);
     double *in[] = {to_d(q, nq), to_d(k, nk), to_d(v, nk), to_d(G, nq)};
-    char label[64];
-    snprintf(label, sizeof label, "attention n_rep=%d dq", n_h / n_kv);
-    fd_check(label, loss_attention, in, 0, nq, &s, dq);
-    snprintf(label, sizeof label, "attention n_rep=%d dk", n_h / n_kv);
-    fd_check(label, loss_attention, in, 1, nk, &s, dk);
-    snprintf(label, sizeof label, "attention n_rep=%d dv", n_h / n_kv);
-    fd_check(label, loss_attention, in, 2, nk, &s, dv);
-    for (int i = 0; i < 4; i++) free(in[i]);
-    free(q), free(k), free(v), free(G), free(out), free(att), free(dq), free(dk), free(dv);
+    float *ref[4] = {0}; /* out, dq, dk, dv of the first pass */
+    for (int blas_serial = 0; blas_serial < 2; blas_serial++) {
+        int prev = blas_serial ? ya_backend_cpu_set_blas_threads(1) : 0;
+        float *out = zeros(nq), *att = zeros(na), *dq = zeros(nq), *dk = zeros(nk), *dv = zeros(nk);
+        ops->attention(out, att, q, k, v, s.T, s.T, 0, n_h, n_kv, s.d);
+        ops->attention_backward(dq, dk, dv, G, att, out, q, k, v, s.T, s.T, 0, n_h, n_kv, s.d);
+        if (blas_serial) ya_backend_cpu_set_blas_threads(prev);
+        double lo = 0; /* Σ G ⊙ out: the forward against the double definition */
+        for (size_t i = 0; i < nq; i++) lo += (double)G[i] * out[i];
+        double lr = loss_attention(in, &s);
+        printf("  attention T=%d n_rep=%d%s: Σ G·out %.9f vs double %.9f\n", T, n_h / n_kv,
+               blas_serial ? " (BLAS 1 thread)" : "", lo, lr);
+        CHECK_NEAR(lo, lr, 1e-5 * (1.0 + fabs(lr)));
+        char label[64];
+        snprintf(label, sizeof label, "attention T=%d n_rep=%d dq", T, n_h / n_kv);
+        fd_check(label, loss_attention, in, 0, nq, &s, dq);
+        snprintf(label, sizeof label, "attention T=%d n_rep=%d dk", T, n_h / n_kv);
+        fd_check(label, loss_attention, in, 1, nk, &s, dk);
+        snprintf(label, sizeof label, "attention T=%d n_rep=%d dv", T, n_h / n_kv);
+        fd_check(label, loss_attention, in, 2, nk, &s, dv);
+        if (!blas_serial) {
+            ref[0] = out, ref[1] = dq, ref[2] = dk, ref[3] = dv;
+        } else {
+            CHECK_MSG(!memcmp(out, ref[0], nq * 4) && !memcmp(dq, ref[1], nq * 4) && !memcmp(dk, ref[2], nk * 4) &&
+                          !memcmp(dv, ref[3], nk * 4),
+                      "attention T=%d: heads on OpenMP (BLAS 1 thread) differ from the per-head BLAS path", T);
+            free(out), free(dq), free(dk), free(dv);
+        }
+        free(att);
+    }
+    for (int i = 0; i < 4; i++) free(in[i]), free(ref[i]);
+    free(q), free(k), free(v), free(G);
 }
 
 /* ---- lm_head + masked weighted cross-entropy ---------------------------------------- */
@@ -217,8 +240,10 @@ int main(void) {
     test_rmsnorm(ops);
     test_swiglu(ops);
     test_rope(ops);
-    test_attention(ops, 2, 2);
-    test_attention(ops, 4, 1);
+    test_attention(ops, 6, 2, 2);
+    test_attention(ops, 6, 4, 1);
+    test_attention(ops, 20, 4, 2); /* the GEMM paths */
+    test_attention(ops, 40, 2, 1);
     test_cross_entropy(ops);
     TEST_MAIN_END();
 }

@@ -2,13 +2,49 @@
  *
  * With σ = 1/(1+e^−g): silu(g) = g·σ and silu'(g) = σ·(1 + g·(1 − σ)), so
  *   dgate += dout ⊙ up ⊙ silu'(gate),   dup += dout ⊙ silu(gate).
- * (The residual add needs no backward: its gradient is the identity.) */
+ * (The residual add needs no backward: its gradient is the identity.)
+ * σ as in cpu_activation.c: 16 lanes with cpu_vexp.h where the CPU has
+ * AVX-512F (every element on the same path whatever the thread count), libm
+ * expf otherwise. */
 #include <math.h>
 
 #include "backend/cpu/cpu_ops.h"
+#include "backend/cpu/cpu_vexp.h"
+
+#if defined(YA_CPU_VEXP_AVX512)
+__attribute__((target("avx512f"))) static void swiglu_backward_avx512(float *dgate, float *dup, const float *dout,
+                                                                      const float *gate, const float *up, size_t n) {
+    size_t n_blocks = (n + 15) / 16;
+    const __m512 one = _mm512_set1_ps(1.0f);
+#pragma omp parallel for schedule(static)
+    for (size_t b = 0; b < n_blocks; b++) {
+        size_t i = b * 16;
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1u);
+        __m512 g = _mm512_maskz_loadu_ps(m, gate + i), dy = _mm512_maskz_loadu_ps(m, dout + i);
+        __m512 sig = ya_sigmoid_ps(g);
+        if (dgate) {
+            __m512 u = _mm512_maskz_loadu_ps(m, up + i);
+            /* dout·up·(σ·(1 + g·(1 − σ))), multiplied in the scalar form's order */
+            __m512 dsilu = _mm512_mul_ps(sig, _mm512_add_ps(one, _mm512_mul_ps(g, _mm512_sub_ps(one, sig))));
+            __m512 d = _mm512_mul_ps(_mm512_mul_ps(dy, u), dsilu);
+            _mm512_mask_storeu_ps(dgate + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, dgate + i), d));
+        }
+        if (dup) {
+            __m512 d = _mm512_mul_ps(dy, _mm512_mul_ps(g, sig));
+            _mm512_mask_storeu_ps(dup + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, dup + i), d));
+        }
+    }
+}
+#endif
 
 void ya_cpu_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up,
                             size_t n) {
+#if defined(YA_CPU_VEXP_AVX512)
+    if (__builtin_cpu_supports("avx512f")) {
+        swiglu_backward_avx512(dgate, dup, dout, gate, up, n);
+        return;
+    }
+#endif
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) {
         float g = gate[i];

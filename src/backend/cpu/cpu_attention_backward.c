@@ -21,7 +21,9 @@
  * upper triangle is mostly skipped), with dP/dS in a fixed 64 KiB stack buffer
  * (ops never allocate): dP = dO·V_gᵀ, dS = P ⊙ (dP − D)·scale row by row on
  * OpenMP, then dQ += dS·K_g, dK_g += dSᵀ·Q, dV_g += Pᵀ·dO (sgemm, beta = 1,
- * heads then blocks in index order). The loops were 28 % of a LoRA training step. */
+ * heads then blocks in index order). The loops were 28 % of a LoRA training step.
+ * With OpenBLAS single-threaded (`--matmul bf16`), the kv heads go to the OpenMP
+ * threads instead (bench/NOTES.md v4). */
 #include <cblas.h> /* defines: cblas_sgemm */
 #include <math.h>
 
@@ -93,6 +95,41 @@ static void attention_backward_loops(float *dq, float *dk, float *dv, const floa
     }
 }
 
+/* Query head j, query rows [t0, t0+nr): the backward GEMMs of one block (see the header).
+ * dS: [nr, kend] scratch. rows_parallel: the dS rows on OpenMP (caller not in a parallel region). */
+static void backward_block(float *dq, float *dk, float *dv, const float *dout, const float *att, const float *out,
+                           const float *q, const float *k, const float *v, int T, int Tk, int pos0, int n_h, int n_kv,
+                           int d, int j, int t0, int nr, float *dS, int rows_parallel) {
+    int g = j / (n_h / n_kv), kend = pos0 + t0 + nr; /* keys rows t0… can see */
+    int q_stride = n_h * d, kv_stride = n_kv * d;
+    float scale = 1.0f / sqrtf((float)d);
+    const float *kg = k + (size_t)g * d, *vg = v + (size_t)g * d; // [n_keys, d] rows kv_stride apart
+    const float *P = att + ((size_t)j * T + t0) * Tk;               // [nr, Tk]
+    const float *dO = dout + (size_t)t0 * q_stride + (size_t)j * d; // [nr, d] rows q_stride apart
+    const float *qj = q + (size_t)t0 * q_stride + (size_t)j * d;    // [nr, d]
+    if (dv)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kend, d, nr, 1.0f, P, Tk, dO, q_stride, 1.0f,
+                    dv + (size_t)g * d, kv_stride);
+    if (!dq && !dk) return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, kend, d, 1.0f, dO, q_stride, vg, kv_stride, 0.0f, dS,
+                kend);
+#pragma omp parallel for schedule(static) if (rows_parallel)
+    for (int i = 0; i < nr; i++) {
+        const float *p = P + (size_t)i * Tk; // [Tk]
+        float *ds = dS + (size_t)i * kend;   // [kend] dP in, dS out
+        float D = dotf(dO + (size_t)i * q_stride, out + (size_t)(t0 + i) * q_stride + (size_t)j * d, d);
+        int lim = pos0 + t0 + i + 1; /* causal */
+        for (int s = 0; s < lim; s++) ds[s] = p[s] * (ds[s] - D) * scale;
+        for (int s = lim; s < kend; s++) ds[s] = 0.0f;
+    }
+    if (dq)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, d, kend, 1.0f, dS, kend, kg, kv_stride, 1.0f,
+                    dq + (size_t)t0 * q_stride + (size_t)j * d, q_stride);
+    if (dk)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kend, d, nr, 1.0f, dS, kend, qj, q_stride, 1.0f,
+                    dk + (size_t)g * d, kv_stride);
+}
+
 void ya_cpu_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *att,
                                const float *out, const float *q, const float *k, const float *v, int T, int Tk,
                                int pos0, int n_h, int n_kv, int d) {
@@ -102,39 +139,24 @@ void ya_cpu_attention_backward(float *dq, float *dk, float *dv, const float *dou
         attention_backward_loops(dq, dk, dv, dout, att, out, q, k, v, T, Tk, pos0, n_h, n_kv, d);
         return;
     }
-    int q_stride = n_h * d, kv_stride = n_kv * d;
-    float scale = 1.0f / sqrtf((float)d);
     int rows = BWD_SCRATCH / n_keys < T ? BWD_SCRATCH / n_keys : T; /* query rows per block */
-    float dS[BWD_SCRATCH]; // [rows, kend] dP, then dS, of one block
-    for (int j = 0; j < n_h; j++) {
-        int g = j / n_rep;
-        const float *kg = k + (size_t)g * d, *vg = v + (size_t)g * d; // [n_keys, d] rows kv_stride apart
-        for (int t0 = 0; t0 < T; t0 += rows) {
-            int nr = T - t0 < rows ? T - t0 : rows, kend = pos0 + t0 + nr; /* keys rows t0… can see */
-            const float *P = att + ((size_t)j * T + t0) * Tk;                // [nr, Tk]
-            const float *dO = dout + (size_t)t0 * q_stride + (size_t)j * d;  // [nr, d] rows q_stride apart
-            const float *qj = q + (size_t)t0 * q_stride + (size_t)j * d;     // [nr, d]
-            if (dv)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kend, d, nr, 1.0f, P, Tk, dO, q_stride, 1.0f,
-                            dv + (size_t)g * d, kv_stride);
-            if (!dq && !dk) continue;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, kend, d, 1.0f, dO, q_stride, vg, kv_stride, 0.0f,
-                        dS, kend);
+    if (ya_cpu_blas_serial()) {
+        /* OpenBLAS on one thread: kv heads on the OpenMP threads. Each thread owns
+         * the dk/dv columns of its kv head and walks that head's query heads and
+         * blocks in the serial order below, so the sums are the same. */
 #pragma omp parallel for schedule(static)
-            for (int i = 0; i < nr; i++) {
-                const float *p = P + (size_t)i * Tk; // [Tk]
-                float *ds = dS + (size_t)i * kend;   // [kend] dP in, dS out
-                float D = dotf(dO + (size_t)i * q_stride, out + (size_t)(t0 + i) * q_stride + (size_t)j * d, d);
-                int lim = pos0 + t0 + i + 1; /* causal */
-                for (int s = 0; s < lim; s++) ds[s] = p[s] * (ds[s] - D) * scale;
-                for (int s = lim; s < kend; s++) ds[s] = 0.0f;
-            }
-            if (dq)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, d, kend, 1.0f, dS, kend, kg, kv_stride, 1.0f,
-                            dq + (size_t)t0 * q_stride + (size_t)j * d, q_stride);
-            if (dk)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kend, d, nr, 1.0f, dS, kend, qj, q_stride, 1.0f,
-                            dk + (size_t)g * d, kv_stride);
+        for (int g = 0; g < n_kv; g++) {
+            float dS[BWD_SCRATCH]; // [rows, kend] dP, then dS, of one block
+            for (int j = g * n_rep; j < (g + 1) * n_rep; j++)
+                for (int t0 = 0; t0 < T; t0 += rows)
+                    backward_block(dq, dk, dv, dout, att, out, q, k, v, T, Tk, pos0, n_h, n_kv, d, j, t0,
+                                   T - t0 < rows ? T - t0 : rows, dS, 0);
         }
+        return;
     }
+    float dS[BWD_SCRATCH]; // [rows, kend] dP, then dS, of one block
+    for (int j = 0; j < n_h; j++)
+        for (int t0 = 0; t0 < T; t0 += rows)
+            backward_block(dq, dk, dv, dout, att, out, q, k, v, T, Tk, pos0, n_h, n_kv, d, j, t0,
+                           T - t0 < rows ? T - t0 : rows, dS, 1);
 }

@@ -48,3 +48,5 @@ int ya_backend_cpu_set_blas_threads(int n) {
     if (n > 0) openblas_set_num_threads(n);
     return prev;
 }
+
+int ya_cpu_blas_serial(void) { return openblas_get_num_threads() == 1; }

@@ -10,7 +10,7 @@
  * sum) and dlogits = ω·(softmax − onehot), in the same row order. One change
  * of arithmetic, because with the GEMMs in bf16 the 2·T·V expf calls became a
  * tenth of the step: pass 1 overwrites each logit with e^(l − max) (AVX-512
- * where the CPU has it: Cephes' expf polynomial, ≤ 2 ulp) and pass 2 scales
+ * where the CPU has it: Cephes' expf polynomial, ≤ 2 ulp, cpu_vexp.h) and pass 2 scales
  * those by ω/Σ instead of exponentiating again. W is read in place when stored
  * bf16 (one GEMM over the whole vocabulary); another stored dtype is rounded to
  * bf16 one chunk of C rows at a time. Shapes and semantics: backend.h,
@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "backend/cpu/cpu_ops.h"
+#include "backend/cpu/cpu_vexp.h"
 
 static int row_block(int T, int V, int chunk) {
     long long tb = (long long)T * chunk / V;
@@ -49,26 +50,7 @@ static double exp_row_scalar(float *l, int V, float *max_out) {
     return s;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define YA_CE_AVX512 1
-/* e^x for x ≤ 0 (Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-6 polynomial, 2^n by scalef). */
-__attribute__((target("avx512f"))) static inline __m512 exp_ps(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f)); /* e^-104 underflows to 0 either way; keeps n finite */
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    __m512 y = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(y, n);
-}
-
+#if defined(YA_CPU_VEXP_AVX512)
 __attribute__((target("avx512f"))) static double exp_row_avx512(float *l, int V, float *max_out) {
     __m512 mv = _mm512_set1_ps(-INFINITY);
     int v = 0;
@@ -79,7 +61,7 @@ __attribute__((target("avx512f"))) static double exp_row_avx512(float *l, int V,
     __m512 mb = _mm512_set1_ps(m);
     __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
     for (v = 0; v + 16 <= V; v += 16) {
-        __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(l + v), mb));
+        __m512 e = ya_exp_nonpos_ps(_mm512_sub_ps(_mm512_loadu_ps(l + v), mb));
         _mm512_storeu_ps(l + v, e);
         s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
         s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))));
@@ -95,7 +77,7 @@ __attribute__((target("avx512f"))) static double exp_row_avx512(float *l, int V,
 #endif
 
 static double exp_row(float *l, int V, float *max_out) {
-#if defined(YA_CE_AVX512)
+#if defined(YA_CPU_VEXP_AVX512)
     if (__builtin_cpu_supports("avx512f")) return exp_row_avx512(l, V, max_out);
 #endif
     return exp_row_scalar(l, V, max_out);

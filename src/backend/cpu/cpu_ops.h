@@ -20,6 +20,11 @@ static inline float ya_cpu_dot(const float *a, const float *b, int n) {
     return sum;
 }
 
+/* 1 when OpenBLAS runs on one thread (`--matmul bf16` sets it so): ops with many
+ * small GEMMs (attention's per-head products) then spread them over the OpenMP
+ * threads themselves, each GEMM single-threaded (cpu_backend.c). */
+int ya_cpu_blas_serial(void);
+
 void ya_cpu_linear(float *y, const float *x, const float *w, const float *b, int M, int K, int N, int accumulate);
 void ya_cpu_linear_stored(float *y, const float *x, const void *w, YaDtype dt, const float *b, int M, int K, int N,
                           int accumulate);
