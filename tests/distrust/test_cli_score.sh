@@ -99,16 +99,13 @@ cmp -s "$W/thr.jsonl" "$W/out.jsonl" || fail "--threads 2 output differs"
 peak_rss() { # peak_rss N -> prints the peak RSS (KiB) of scoring N documents
   TEXT="$ABSTRACT" awk -v n="$1" 'BEGIN { t = ENVIRON["TEXT"]; for (i = 0; i < n; i++) printf "{\"i\": %d, \"text\": \"%s %d\"}\n", i, t, i }' > "$W/big.jsonl"
   # (ASan keeps freed memory in a quarantine that would look like growth: turn it off)
-  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0" \
-    "$BIN" score --in "$W/big.jsonl" --out "$W/big.out" --quiet 2> /dev/null &
-  pid=$!
-  peak=0
-  while kill -0 $pid 2> /dev/null; do
-    rss=$(awk '/VmHWM/ { print $2 }' /proc/$pid/status 2> /dev/null)
-    [ -n "$rss" ] && peak=$rss
-    sleep 0.1
-  done
-  wait $pid || peak=-1
+  # The kernel's exact high-water mark of the finished child (ru_maxrss, KiB), not a
+  # sampled VmHWM: a short run could exit between two samples and look smaller.
+  peak=$(ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0" python3 -c '
+import resource, subprocess, sys
+rc = subprocess.call(sys.argv[1:], stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if rc == 0 else -1)' \
+    "$BIN" score --in "$W/big.jsonl" --out "$W/big.out" --quiet)
   [ "$(wc -l < "$W/big.out")" -eq "$1" ] || peak=-1
   echo "$peak"
 }

@@ -10,6 +10,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include "backend/cuda/cuda_blaslt.h"
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/cuda_runtime.h"
 
@@ -26,6 +27,7 @@ typedef struct YaGemmPlan {
 struct YaCudaCtx {
     YaCudaDeviceInfo info;
     cudaStream_t stream;
+    const YaBlasLt *lt_api; /* cuBLASLt's entry points, loaded on first use (cuda_blaslt.h) */
     cublasLtHandle_t lt;
     void *lt_workspace; /* cuBLASLt scratch for split-K / stream-K algorithms */
     size_t lt_workspace_bytes;

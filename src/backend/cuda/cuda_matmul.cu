@@ -34,21 +34,21 @@ void ya_cuda_gemm(YaCudaCtx *ctx, const char *what, cublasOperation_t opA, cubla
     cublasLtMatrixLayout_t la = NULL, lb = NULL, lc = NULL;
     cublasLtMatmulPreference_t pref = NULL;
     const float alpha = 1.0f;
-    int ok = CUBLAS_CHECK(ctx, cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F)) &&
-             CUBLAS_CHECK(ctx, cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &opA, sizeof opA)) &&
-             CUBLAS_CHECK(ctx, cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &opB, sizeof opB));
+    int ok = CUBLAS_CHECK(ctx, ctx->lt_api->MatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F)) &&
+             CUBLAS_CHECK(ctx, ctx->lt_api->MatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &opA, sizeof opA)) &&
+             CUBLAS_CHECK(ctx, ctx->lt_api->MatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &opB, sizeof opB));
     if (ok && bias) {
         cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
-        ok = CUBLAS_CHECK(ctx, cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi)) &&
+        ok = CUBLAS_CHECK(ctx, ctx->lt_api->MatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi)) &&
              CUBLAS_CHECK(ctx,
-                          cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias));
+                          ctx->lt_api->MatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias));
     }
     ok = ok &&
-         CUBLAS_CHECK(ctx, cublasLtMatrixLayoutCreate(&la, at, opA == CUBLAS_OP_N ? m : k, opA == CUBLAS_OP_N ? k : m,
+         CUBLAS_CHECK(ctx, ctx->lt_api->MatrixLayoutCreate(&la, at, opA == CUBLAS_OP_N ? m : k, opA == CUBLAS_OP_N ? k : m,
                                                       lda)) &&
-         CUBLAS_CHECK(ctx, cublasLtMatrixLayoutCreate(&lb, bt, opB == CUBLAS_OP_N ? k : n, opB == CUBLAS_OP_N ? n : k,
+         CUBLAS_CHECK(ctx, ctx->lt_api->MatrixLayoutCreate(&lb, bt, opB == CUBLAS_OP_N ? k : n, opB == CUBLAS_OP_N ? n : k,
                                                       ldb)) &&
-         CUBLAS_CHECK(ctx, cublasLtMatrixLayoutCreate(&lc, ct, m, n, ldc));
+         CUBLAS_CHECK(ctx, ctx->lt_api->MatrixLayoutCreate(&lc, ct, m, n, ldc));
     cublasLtMatmulHeuristicResult_t heur;
     int n_found = 0;
     uint32_t al_a = ptr_alignment(A), al_b = ptr_alignment(B), al_c = ptr_alignment(C);
@@ -67,19 +67,19 @@ void ya_cuda_gemm(YaCudaCtx *ctx, const char *what, cublasOperation_t opA, cubla
         heur.algo = plan->algo;
         n_found = 1;
     } else if (ok) {
-        ok = CUBLAS_CHECK(ctx, cublasLtMatmulPreferenceCreate(&pref)) &&
-             CUBLAS_CHECK(ctx, cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+        ok = CUBLAS_CHECK(ctx, ctx->lt_api->MatmulPreferenceCreate(&pref)) &&
+             CUBLAS_CHECK(ctx, ctx->lt_api->MatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                                                     &ctx->lt_workspace_bytes,
                                                                     sizeof ctx->lt_workspace_bytes)) &&
-             CUBLAS_CHECK(ctx, cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES,
+             CUBLAS_CHECK(ctx, ctx->lt_api->MatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES,
                                                                     &al_a, sizeof al_a)) &&
-             CUBLAS_CHECK(ctx, cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+             CUBLAS_CHECK(ctx, ctx->lt_api->MatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
                                                                     &al_b, sizeof al_b)) &&
-             CUBLAS_CHECK(ctx, cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
+             CUBLAS_CHECK(ctx, ctx->lt_api->MatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
                                                                     &al_c, sizeof al_c)) &&
-             CUBLAS_CHECK(ctx, cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
+             CUBLAS_CHECK(ctx, ctx->lt_api->MatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
                                                                     &al_c, sizeof al_c));
-        ok = ok && CUBLAS_CHECK(ctx, cublasLtMatmulAlgoGetHeuristic(ctx->lt, op, la, lb, lc, lc, pref, 1, &heur,
+        ok = ok && CUBLAS_CHECK(ctx, ctx->lt_api->MatmulAlgoGetHeuristic(ctx->lt, op, la, lb, lc, lc, pref, 1, &heur,
                                                                     &n_found));
         if (ok && n_found == 0) {
             ya_cuda_fail(ctx, "%s: cuBLASLt has no algorithm for m=%d n=%d k=%d (lda %d, ldb %d, ldc %d)", what, m, n,
@@ -92,13 +92,13 @@ void ya_cuda_gemm(YaCudaCtx *ctx, const char *what, cublasOperation_t opA, cubla
         }
     }
     if (ok)
-        CUBLAS_CHECK(ctx, cublasLtMatmul(ctx->lt, op, &alpha, A, la, B, lb, &beta, C, lc, C, lc, &heur.algo,
+        CUBLAS_CHECK(ctx, ctx->lt_api->Matmul(ctx->lt, op, &alpha, A, la, B, lb, &beta, C, lc, C, lc, &heur.algo,
                                          ctx->lt_workspace, ctx->lt_workspace_bytes, ctx->stream));
-    if (pref) cublasLtMatmulPreferenceDestroy(pref);
-    if (lc) cublasLtMatrixLayoutDestroy(lc);
-    if (lb) cublasLtMatrixLayoutDestroy(lb);
-    if (la) cublasLtMatrixLayoutDestroy(la);
-    if (op) cublasLtMatmulDescDestroy(op);
+    if (pref) ctx->lt_api->MatmulPreferenceDestroy(pref);
+    if (lc) ctx->lt_api->MatrixLayoutDestroy(lc);
+    if (lb) ctx->lt_api->MatrixLayoutDestroy(lb);
+    if (la) ctx->lt_api->MatrixLayoutDestroy(la);
+    if (op) ctx->lt_api->MatmulDescDestroy(op);
 }
 
 extern "C" void ya_cuda_linear(YaCudaCtx *ctx, void *y, const void *x, const void *w, const void *b, YaDtype dt,

@@ -50,8 +50,8 @@ int ya_cuda_record_rt(YaCudaCtx *ctx, cudaError_t st, const char *call, const ch
 
 int ya_cuda_record_blas(YaCudaCtx *ctx, cublasStatus_t st, const char *call, const char *file, int line) {
     if (st == CUBLAS_STATUS_SUCCESS) return 1;
-    ya_cuda_fail(ctx, "%s:%d: %s failed: %s (%s)", file, line, call, cublasLtGetStatusString(st),
-                 cublasLtGetStatusName(st));
+    ya_cuda_fail(ctx, "%s:%d: %s failed: %s (%s)", file, line, call, ctx->lt_api->GetStatusString(st),
+                 ctx->lt_api->GetStatusName(st));
     return 0;
 }
 
@@ -124,8 +124,14 @@ extern "C" int ya_cuda_create(YaCudaCtx **out, int device, size_t arena_bytes, Y
         free(ctx);
         return rc;
     }
+    char why[512];
+    if (!(ctx->lt_api = ya_blaslt_load(why, sizeof why))) {
+        rc = ya_fail(err, YA_ERR, "CUDA device %d (%s): %s", device, ctx->info.name, why);
+        free(ctx);
+        return rc;
+    }
     if (CUDA_CHECK(ctx, cudaSetDevice(device)) && CUDA_CHECK(ctx, cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking)) &&
-        CUBLAS_CHECK(ctx, cublasLtCreate(&ctx->lt)) &&
+        CUBLAS_CHECK(ctx, ctx->lt_api->Create(&ctx->lt)) &&
         CUDA_CHECK(ctx, cudaMalloc(&ctx->lt_workspace, k_lt_workspace_bytes)) &&
         CUDA_CHECK(ctx, cudaMalloc((void **)&ctx->norm_partials, (YA_CUDA_NORM_CHUNKS + 1) * sizeof(double)))) {
         ctx->lt_workspace_bytes = k_lt_workspace_bytes;
@@ -165,7 +171,7 @@ extern "C" void ya_cuda_destroy(YaCudaCtx *ctx) {
     cudaFree(ctx->arena);
     cudaFree(ctx->norm_partials);
     cudaFree(ctx->lt_workspace);
-    if (ctx->lt) cublasLtDestroy(ctx->lt);
+    if (ctx->lt) ctx->lt_api->Destroy(ctx->lt);
     if (ctx->stream) cudaStreamDestroy(ctx->stream);
     free(ctx);
 }
