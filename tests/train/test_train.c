@@ -20,52 +20,13 @@
 #include "your_ai/safetensors.h"
 #include "your_ai/train_step.h"
 
-static YaSafetensors *g_ref;
-static json_t *g_spec;
-static const char *g_case = "?";
+#include "train_ref.h"
 
-static const YaTensorInfo *ref_tensor(const char *name) {
-    const YaTensorInfo *t = ya_st_find(g_ref, name);
-    if (!t) {
-        fprintf(stderr, "%s: tensor '%s' missing from the reference file\n", g_case, name);
-        exit(1);
-    }
-    return t;
-}
-
-static double *ref_f64(const char *name, size_t *n) {
-    const YaTensorInfo *t = ref_tensor(name);
-    double *out = malloc(t->numel * sizeof *out + 8);
-    if (t->dtype == YA_DTYPE_F64) memcpy(out, t->data, t->numel * 8);
-    else {
-        float *tmp = malloc(t->numel * sizeof(float) + 4);
-        ya_to_f32(t->dtype, t->data, tmp, t->numel);
-        for (size_t i = 0; i < t->numel; i++) out[i] = tmp[i];
-        free(tmp);
-    }
-    if (n) *n = t->numel;
-    return out;
-}
-
-static double spec_num(const char *key, double def) {
-    json_t *v = json_object_get(g_spec, key);
-    return v && json_is_number(v) ? json_number_value(v) : def;
-}
 static const char *spec_str(const char *key, const char *def) {
     json_t *v = json_object_get(g_spec, key);
     return v && json_is_string(v) ? json_string_value(v) : def;
 }
 
-/* max|got − want| / max|want| ≤ tol; prints the error. */
-static double rel_err(const float *got, const double *want, size_t n) {
-    double md = 0, mr = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)got[i] - want[i]);
-        if (!(d <= md)) md = d;
-        if (fabs(want[i]) > mr) mr = fabs(want[i]);
-    }
-    return mr > 0 ? md / mr : md;
-}
 static double rel_err_f(const float *got, const float *want, size_t n) {
     double md = 0, mr = 0;
     for (size_t i = 0; i < n; i++) {

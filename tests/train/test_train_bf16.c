@@ -28,46 +28,7 @@
 
 enum { BF16_GRAD_TOL_PPM = 20000 }; /* 2e-2: documented in docs/TRAINING.md (--matmul) */
 
-static YaSafetensors *g_ref;
-static json_t *g_spec;
-
-static const YaTensorInfo *ref_tensor(const char *name) {
-    const YaTensorInfo *t = ya_st_find(g_ref, name);
-    if (!t) {
-        fprintf(stderr, "tensor '%s' missing from the reference file\n", name);
-        exit(1);
-    }
-    return t;
-}
-
-static double *ref_f64(const char *name, size_t *n) {
-    const YaTensorInfo *t = ref_tensor(name);
-    double *out = malloc(t->numel * sizeof *out + 8);
-    if (t->dtype == YA_DTYPE_F64) memcpy(out, t->data, t->numel * 8);
-    else {
-        float *tmp = malloc(t->numel * sizeof(float) + 4);
-        ya_to_f32(t->dtype, t->data, tmp, t->numel);
-        for (size_t i = 0; i < t->numel; i++) out[i] = tmp[i];
-        free(tmp);
-    }
-    if (n) *n = t->numel;
-    return out;
-}
-
-static double spec_num(const char *key, double def) {
-    json_t *v = json_object_get(g_spec, key);
-    return v && json_is_number(v) ? json_number_value(v) : def;
-}
-
-static double rel_err(const float *got, const double *want, size_t n) {
-    double md = 0, mr = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)got[i] - want[i]);
-        if (!(d <= md)) md = d;
-        if (fabs(want[i]) > mr) mr = fabs(want[i]);
-    }
-    return mr > 0 ? md / mr : md;
-}
+#include "train_ref.h"
 
 /* One step's LoRA gradients (flat, the set's layout) and loss in the given mode. */
 static float *lora_grads(const char *model_dir, YaMatmul mm, YaRecompute rec, double *loss, YaLoraSet *keep) {
