@@ -126,20 +126,11 @@ void ya_cpu_attention(float *out, float *att, const float *q, const float *k, co
             int n_keys = pos0 + t + 1; /* causal: keys 0 … pos0+t */
             const float *qv = q + t * q_stride + (size_t)j * d; // [d]
             float *p = att + ((size_t)j * T + t) * Tk;          // [Tk]
-            float mx = -INFINITY;
             for (int s = 0; s < n_keys; s++) {
                 const float *kv = k + s * kv_stride + (size_t)g * d; // [d]
                 p[s] = ya_cpu_dot(qv, kv, d) * scale;
-                if (p[s] > mx) mx = p[s];
             }
-            float sum = 0.0f;
-            for (int s = 0; s < n_keys; s++) {
-                p[s] = expf(p[s] - mx);
-                sum += p[s];
-            }
-            float inv = 1.0f / sum;
-            for (int s = 0; s < n_keys; s++) p[s] *= inv;
-            for (int s = n_keys; s < Tk; s++) p[s] = 0.0f;
+            causal_softmax_row_scalar(p, t, Tk, pos0);
             float *o = out + t * q_stride + (size_t)j * d; // [d]
             memset(o, 0, (size_t)d * sizeof *o);
             for (int s = 0; s < n_keys; s++) {
