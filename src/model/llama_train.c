@@ -409,13 +409,7 @@ void ya_train_graph_buffers(YaTrainGraph *g, float **params, float **grads, floa
         ya_cuda_train_graph_buffers(g->cuda, params, grads, m, v, n);
         return;
     }
-    if (g->lora) {
-        *params = g->lora->params, *grads = g->lora->grads, *m = g->lora->m, *v = g->lora->v;
-        *n = g->lora->n_params;
-    } else {
-        *params = g->full.params, *grads = g->full.grads, *m = g->full.m, *v = g->full.v;
-        *n = g->full.n_params;
-    }
+    ya_trainable_buffers(g->lora, &g->full, params, grads, m, v, n);
 }
 
 void ya_train_graph_shape(const YaTrainGraph *g, int *max_rows, int *max_seq) {

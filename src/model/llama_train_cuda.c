@@ -279,12 +279,7 @@ void ya_cuda_train_graph_free(YaCudaTrainGraph *g) {
 }
 
 void ya_cuda_train_graph_buffers(YaCudaTrainGraph *g, float **params, float **grads, float **m, float **v, size_t *n) {
-    if (g->lora) {
-        *params = g->lora->params, *grads = g->lora->grads, *m = g->lora->m, *v = g->lora->v;
-    } else {
-        *params = g->full.params, *grads = g->full.grads, *m = g->full.m, *v = g->full.v;
-    }
-    *n = g->n;
+    ya_trainable_buffers(g->lora, &g->full, params, grads, m, v, n);
 }
 
 const YaFullParams *ya_cuda_train_graph_full(const YaCudaTrainGraph *g) { return g->lora ? NULL : &g->full; }

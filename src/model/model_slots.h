@@ -35,4 +35,17 @@ const YaTensorInfo *ya_model_slot_tensor(const YaModel *m, int i);
 int ya_full_params_build(const YaModel *m, YaFullParams *fp, int *slot_of, YaError *err);
 void ya_full_params_free(YaFullParams *fp);
 
+/* A training graph's four trainable flat buffers (n floats each): the LoRA
+ * set's when lora is non-NULL, else the full fine-tuning table's. */
+static inline void ya_trainable_buffers(YaLoraSet *lora, YaFullParams *full, float **params, float **grads, float **m,
+                                        float **v, size_t *n) {
+    if (lora) {
+        *params = lora->params, *grads = lora->grads, *m = lora->m, *v = lora->v;
+        *n = lora->n_params;
+    } else {
+        *params = full->params, *grads = full->grads, *m = full->m, *v = full->v;
+        *n = full->n_params;
+    }
+}
+
 #endif
