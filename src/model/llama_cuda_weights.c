@@ -29,6 +29,13 @@ void ya_cuda_model_free(YaCudaModel *cm) { (void)cm; }
 
 static size_t align256(size_t b) { return (b + 255) / 256 * 256; }
 
+/* The widest side (in or out) of an adaptable projection: sizes the Aᵀ / s·B staging of a merge. */
+static size_t adapter_width(const YaModelConfig *c) {
+    size_t w = (size_t)(c->hidden_size > c->intermediate_size ? c->hidden_size : c->intermediate_size);
+    size_t qd = (size_t)c->num_attention_heads * (size_t)c->head_dim;
+    return w > qd ? w : qd;
+}
+
 static int tied(const YaModel *m) { return m->lm_head == m->embed; }
 
 size_t ya_cuda_model_bytes(const YaModel *m, int max_pos) {
@@ -40,13 +47,12 @@ size_t ya_cuda_model_bytes(const YaModel *m, int max_pos) {
         bytes += align256((size_t)t->numel * 2);
         if (t->dtype != YA_DTYPE_BF16 && (size_t)t->nbytes > staging) staging = (size_t)t->nbytes;
     }
-    /* merge scratch: an fp32 copy of the largest matrix, Aᵀ and s·B */
+    /* merge scratch (allocated after the staging buffer is released): an fp32 copy of the
+     * largest matrix, Aᵀ and s·B */
     size_t merge = 0;
     if (m->lora) {
         size_t r = (size_t)m->lora_rank;
-        merge = align256(m->max_matrix_numel * 4) + 2 * align256(r * (size_t)(m->cfg.hidden_size > m->cfg.intermediate_size
-                                                                                  ? m->cfg.hidden_size
-                                                                                  : m->cfg.intermediate_size) * 4 * 4);
+        merge = align256(m->max_matrix_numel * 4) + 2 * align256(r * adapter_width(&m->cfg) * 4);
     }
     size_t half = (size_t)m->cfg.head_dim / 2;
     size_t scratch = align256(staging) > merge ? align256(staging) : merge;
@@ -176,8 +182,7 @@ int ya_cuda_model_new(const YaModel *m, int device, int max_pos, size_t extra_by
 
     /* An attached adapter (generate/forward --adapter): merged into the bf16 copies. */
     if (m->lora) {
-        size_t r = (size_t)m->lora_rank, wide = (size_t)(cm->h > cm->f ? cm->h : cm->f);
-        if (cm->qd > (int)wide) wide = (size_t)cm->qd;
+        size_t r = (size_t)m->lora_rank, wide = adapter_width(c);
         mark = ya_cuda_mark(ctx);
         float *w32 = ya_cuda_alloc(ctx, m->max_matrix_numel * 4, "adapter merge scratch", err);
         float *at = w32 ? ya_cuda_alloc(ctx, r * wide * 4, "adapter A", err) : NULL;
