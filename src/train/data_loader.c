@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "your_ai/data.h"
+#include "your_ai/fileio.h" /* defines: ya_fopen_input */
 #include "your_ai/sha256.h"
 
 /* One kept sample of the index (48 bytes). */
@@ -67,8 +68,8 @@ struct YaDataLoader {
 };
 
 static int file_sha256(const char *path, char hex[65], YaError *err) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return ya_fail(err, YA_ERR, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp = ya_fopen_input(path, err);
+    if (!fp) return YA_ERR;
     YaSha256 ctx;
     ya_sha256_init(&ctx);
     unsigned char buf[1 << 16];
