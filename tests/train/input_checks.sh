@@ -39,8 +39,8 @@ for mode in weighted additive; do
   expect 1 "prov_entropy 1e308, $mode" "huge.jsonl:3: prov_entropy 1e+308 is above 1e+06" \
     "$YA" train $A --data huge.jsonl --out o_h_$mode --max-steps 2 --distrust-mode $mode
 done
-expect 2 "--default-entropy 1e300" "--default-entropy must be in [0, 1e+06]" \
-  "$YA" train $A --data good.jsonl --out o_de --max-steps 1 --default-entropy 1e300
+expect 2 "--default-entropy 2e6" "--default-entropy must be in [0, 1e+06], got 2e6" \
+  "$YA" train $A --data good.jsonl --out o_de --max-steps 1 --default-entropy 2e6
 "$YA" train $A --data good.jsonl --out o_ok --max-steps 1 --distrust-mode additive 2>/dev/null || fail "good data does not train"
 
 # 2. token ids past the model's vocabulary: a 300-token model with the 32000-token tokenizer
