@@ -5,8 +5,10 @@
 # writes no report. The element is planted here with plain python3 (struct), so the
 # expected name and index are independent of the engine.
 #   nonfinite_weights.sh YOUR_AI WORKDIR   (needs the testdata fixture)
+# YA_DEVICE=cuda runs the same checks on the GPU inference path (tests/cuda/run_all_on_gpu.sh).
 set -euo pipefail
 YA=$1 WORK=$2
+DEV=(--device "${YA_DEVICE:-cpu}")
 TOK=${YA_TESTDATA_DIR:?}/llama2/models/tokenizer.json
 rm -rf "$WORK"; mkdir -p "$WORK"; cd "$WORK"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -49,33 +51,34 @@ expect_named() { # what needle... -- cmd...
 
 # the intact models run (so the failures below are caused by the planted value)
 for dt in f32 bf16; do
-  "$YA" forward --model m_$dt --ids "1 450 3" --out ok_$dt.safetensors --threads 1 || fail "intact $dt model fails"
+  "$YA" forward "${DEV[@]}" --model m_$dt --ids "1 450 3" --out ok_$dt.safetensors --threads 1 || fail "intact $dt model fails"
 done
-"$YA" validate --model m_f32 --data val.jsonl --out ok_report.json --bootstrap 0 --threads 1 >/dev/null || fail "intact validate fails"
+"$YA" validate "${DEV[@]}" --model m_f32 --data val.jsonl --out ok_report.json --bootstrap 0 --threads 1 >/dev/null || fail "intact validate fails"
 
 # NaN in layer 0's up_proj (f32, [f, h] = [32, 16]): element 123 = row 7, column 11
 cp -r m_f32 m_nan; plant model.layers.0.mlp.up_proj.weight 123 nan m_nan
 expect_named "forward, NaN in up_proj" "model.layers.0.mlp.up_proj.weight: NaN at element 123 [row 7, column 11]" \
-  "logits are not finite" -- "$YA" forward --model m_nan --ids "1 450 3" --out x.safetensors --threads 1
+  "logits are not finite" -- "$YA" forward "${DEV[@]}" --model m_nan --ids "1 450 3" --out x.safetensors --threads 1
 [ ! -e x.safetensors ] || fail "forward wrote logits although they are not finite"
 expect_named "forward --last-only, NaN in up_proj" "model.layers.0.mlp.up_proj.weight: NaN at element 123" \
-  -- "$YA" forward --model m_nan --ids "1 450 3" --last-only --out x.safetensors --threads 1
+  -- "$YA" forward "${DEV[@]}" --model m_nan --ids "1 450 3" --last-only --out x.safetensors --threads 1
 expect_named "generate, NaN in up_proj" "model.layers.0.mlp.up_proj.weight: NaN at element 123" \
-  -- "$YA" generate --model m_nan --ids "1 450 3" --max-tokens 3 --threads 1
+  -- "$YA" generate "${DEV[@]}" --model m_nan --ids "1 450 3" --max-tokens 3 --threads 1
 expect_named "generate --prompt, NaN in up_proj" "model.layers.0.mlp.up_proj.weight: NaN at element 123" \
-  -- "$YA" generate --model m_nan --prompt "the patent" --max-tokens 3 --threads 1
+  -- "$YA" generate "${DEV[@]}" --model m_nan --prompt "the patent" --max-tokens 3 --threads 1
 expect_named "validate, NaN in up_proj" "model.layers.0.mlp.up_proj.weight: NaN at element 123" \
-  -- "$YA" validate --model m_nan --data val.jsonl --out report.json --bootstrap 0 --threads 1
+  -- "$YA" validate "${DEV[@]}" --model m_nan --data val.jsonl --out report.json --bootstrap 0 --threads 1
 [ ! -e report.json ] || fail "validate wrote a report (ppl null) for a NaN model"
 
 # +Inf in the final norm of a bf16 model (1-D: no row/column), seen by every position
 cp -r m_bf16 m_inf; plant model.norm.weight 5 inf m_inf
 expect_named "forward, Inf in the bf16 final norm" "model.norm.weight: Inf at element 5" \
-  -- "$YA" forward --model m_inf --ids "1 450 3" --out x.safetensors --threads 1
+  -- "$YA" forward "${DEV[@]}" --model m_inf --ids "1 450 3" --out x.safetensors --threads 1
 expect_named "validate, Inf in the bf16 final norm" "model.norm.weight: Inf at element 5" \
-  -- "$YA" validate --model m_inf --data val.jsonl --out report.json --bootstrap 0 --threads 1
+  -- "$YA" validate "${DEV[@]}" --model m_inf --data val.jsonl --out report.json --bootstrap 0 --threads 1
 [ ! -e report.json ] || fail "validate wrote a report for an Inf model"
 
+[ "${YA_DEVICE:-cpu}" = cpu ] || { echo "nonfinite_weights ($YA_DEVICE): all passed"; exit 0; }
 # finite weights whose product overflows: a final-norm gain of 3e38 (the largest float
 # is 3.4e38) makes the normalised state Inf. Every weight is finite, and the message says so.
 cp -r m_f32 m_big
@@ -90,5 +93,5 @@ raw[b:e] = struct.pack("<f", 3e38) * ((e - b) // 4)
 open(path, "wb").write(raw)
 PYEOF
 expect_named "forward, overflow with finite weights" "although every weight is finite" \
-  -- "$YA" forward --model m_big --ids "1 450 3" --out x.safetensors --threads 1
+  -- "$YA" forward "${DEV[@]}" --model m_big --ids "1 450 3" --out x.safetensors --threads 1
 echo "nonfinite_weights: all passed"
