@@ -72,10 +72,19 @@ typedef struct YaDataConfig {
     int shuffle;              /* 1 (default): epoch permutations; 0: file order (evaluation) */
     int cross_epochs;         /* 1 (default): a batch continues into the next epoch, so every pad
                                * batch is full; 0: an epoch's last batch is short (evaluation) */
+    int vocab_size;           /* the model's; a rendered token id >= it makes the line bad (file:line), so a
+                               * tokenizer/model mismatch stops at load, not at update 1. 0 = unchecked */
 } YaDataConfig;
 
 /* The defaults listed above. */
 void ya_data_config_default(YaDataConfig *cfg);
+
+/* ---- value ranges (data_ranges.c) ---------------------------------------------- */
+
+/* Largest prov_entropy (and --default-entropy) accepted. Entropies are in bits (a
+ * scorer gives < 10); the distrust loss squares H, so a bound keeps every loss and
+ * its batch sums finite. */
+#define YA_DATA_ENTROPY_MAX 1e6
 
 /* ---- on-the-fly scoring (--score) ----------------------------------------------- */
 
@@ -139,6 +148,10 @@ typedef struct YaTokSeq {
     size_t n_sup;      /* Σ_{t≥1} sup[t] after truncation */
 } YaTokSeq;
 void ya_tok_seq_free(YaTokSeq *s);
+/* Nonzero, with a reason naming the first token id outside [0, vocab_size) and
+ * its position, when seq holds one; 0 when all are inside or vocab_size is 0
+ * (data_ranges.c). */
+int ya_data_check_vocab(const YaTokSeq *seq, int vocab_size, char *reason, size_t cap);
 
 /* Renders and tokenises a record (SPEC §5.4 table, §5.5), then truncates to
  * cfg->max_seq_len. chat_format: the resolved template (YA_CHAT_NONE allowed for

@@ -11,6 +11,15 @@
 
 #include "your_ai/error.h"
 
+/* Opens an input file read-only without ever blocking: a FIFO, directory, device or
+ * socket where a file is expected is refused with a message naming the path and what
+ * it is (a FIFO would otherwise hang open() until some writer appears). Every input
+ * path from the user goes through these two. Returns a blocking O_CLOEXEC descriptor,
+ * or -1 with err filled. */
+int ya_open_input(const char *path, YaError *err);
+/* The same as a stdio stream ("rb"); NULL with err filled. */
+FILE *ya_fopen_input(const char *path, YaError *err);
+
 /* Reads a whole file into a NUL-terminated malloc'ed buffer (*out_len excludes the NUL). */
 int ya_read_file(const char *path, char **out, size_t *out_len, YaError *err);
 

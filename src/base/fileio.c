@@ -10,11 +10,61 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static const char *file_kind(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+int ya_open_input(const char *path, YaError *err) {
+    /* O_NONBLOCK so that opening a FIFO returns at once; the fstat then refuses it. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        ya_fail(err, YA_ERR, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        ya_fail(err, YA_ERR, "%s: cannot stat: %s", path, strerror(e));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        ya_fail(err, YA_ERR, "%s: is %s, expected a regular file", path, file_kind(st.st_mode));
+        return -1;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        int e = errno;
+        close(fd);
+        ya_fail(err, YA_ERR, "%s: cannot clear O_NONBLOCK: %s", path, strerror(e));
+        return -1;
+    }
+    return fd;
+}
+
+FILE *ya_fopen_input(const char *path, YaError *err) {
+    int fd = ya_open_input(path, err);
+    if (fd < 0) return NULL;
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        int e = errno;
+        close(fd);
+        ya_fail(err, YA_ERR, "%s: cannot open: %s", path, strerror(e));
+    }
+    return fp;
+}
+
 int ya_read_file(const char *path, char **out, size_t *out_len, YaError *err) {
     *out = NULL;
     if (out_len) *out_len = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return ya_fail(err, YA_ERR, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp = ya_fopen_input(path, err);
+    if (!fp) return YA_ERR;
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
     if (!buf) { fclose(fp); return ya_fail(err, YA_ERR, "%s: out of memory", path); }

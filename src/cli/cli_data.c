@@ -45,8 +45,8 @@ int ya_cli_data_flag(const char *cmd, int argc, char **argv, int *i, YaDataConfi
         cfg->has_default_auth = 1;
     } else if ((r = ya_cli_flag(argc, argv, i, "--default-entropy", &v))) {
         if (r < 0 || ya_cli_parse_double("--default-entropy", v, &cfg->default_entropy)) return -1;
-        if (!(cfg->default_entropy >= 0 && cfg->default_entropy < 1e300))
-            return ya_cli_usage_error(cmd, "--default-entropy must be a finite number >= 0, got %s", v), -1;
+        if (!(cfg->default_entropy >= 0 && cfg->default_entropy <= YA_DATA_ENTROPY_MAX))
+            return ya_cli_usage_error(cmd, "--default-entropy must be in [0, %g], got %s", YA_DATA_ENTROPY_MAX, v), -1;
         cfg->has_default_entropy = 1;
     } else if (strcmp(argv[*i], "--score") == 0) {
         cfg->score = 1;

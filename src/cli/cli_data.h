@@ -21,7 +21,7 @@
     "  --chat-format F      chatml|llama3|mistral|qwen3: override the template from tokenizer_config.json\n"         \
     "                       (default: the tokenizer's own)\n"                                                         \
     "  --default-auth W     auth_weight for lines without one (default: such a line is bad)\n"                      \
-    "  --default-entropy H  prov_entropy for lines without one (default: such a line is bad)\n"                     \
+    "  --default-entropy H  prov_entropy (0 to 1e6) for lines without one (default: such a line is bad)\n"           \
     "  --score              score lines without auth_weight/prov_entropy on the fly with the\n"                     \
     "                       citation scorer (SPEC §4.8 rules; default off)\n"                                        \
     "  --on-bad-line P      fail: stop at the first bad line with file:line: reason;\n"                              \

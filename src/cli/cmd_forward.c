@@ -36,7 +36,8 @@ static const char k_usage[] =
     "  --threads N        OpenMP and OpenBLAS threads (default: the libraries' default)\n"
     "  --load-only        open and check the model, print the load time, and exit\n"
     "\n"
-    "Exit codes: 0 success, 1 runtime error (missing tensor, bad file), 2 usage error.\n";
+    "Exit codes: 0 success, 1 runtime error (missing tensor, bad file, NaN/Inf logits: the\n"
+    "message names the first non-finite weight), 2 usage error.\n";
 
 static double now_seconds(void) {
     struct timespec ts;

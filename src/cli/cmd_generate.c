@@ -50,7 +50,8 @@ static const char k_usage[] =
     "  --print-ids               print the generated ids (space-separated, EOS included) instead of text\n"
     "  --no-cache                recompute the whole sequence each step (debug: checks the KV cache)\n"
     "\n"
-    "Exit codes: 0 success, 1 runtime error, 2 usage error.\n";
+    "Exit codes: 0 success, 1 runtime error (NaN/Inf logits name the first non-finite weight),\n"
+    "2 usage error.\n";
 
 typedef struct Stream {
     const YaTokenizer *tok; /* NULL: print ids */

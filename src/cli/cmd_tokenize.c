@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "your_ai/fileio.h" /* defines: ya_fopen_input */
 #include "your_ai/json.h"
 #include "your_ai/tokenizer.h"
 
@@ -66,8 +67,8 @@ static int run_jsonl(const YaTokenizer *tok, const char *path, int decode, int a
                      int stats, YaError *err) {
     double enc_s = 0;
     unsigned long long n_texts = 0, n_bytes = 0, n_tokens = 0;
-    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!fp) return ya_fail(err, YA_ERR, "%s: cannot open", path);
+    FILE *fp = strcmp(path, "-") == 0 ? stdin : ya_fopen_input(path, err);
+    if (!fp) return YA_ERR;
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;

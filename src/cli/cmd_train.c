@@ -16,7 +16,8 @@ static const char k_usage[] =
     "(default) or all weights, under the Empirical Distrust loss modes (SPEC §3.3).\n"
     "Writes OUT/checkpoint-<step>/ (PEFT adapter, optimizer, trainer state; LoRA) or\n"
     "OUT/model-<step>/ (fp32 model; --train full), and OUT/logs/metrics.jsonl + TensorBoard.\n"
-    "SIGINT/SIGTERM finish the current update, save a checkpoint and exit 0.\n"
+    "SIGINT/SIGTERM finish the current update, save a checkpoint and exit 0; a second\n"
+    "SIGINT/SIGTERM exits at once, without a checkpoint, with 128 + signal (130 for SIGINT).\n"
     "\n"
     "Options:\n"
     "  --model DIR            base model directory (config.json, safetensors, tokenizer.json) (required)\n"
@@ -63,7 +64,8 @@ static const char k_usage[] =
     YA_CLI_DATA_USAGE
     "\n"
     "Exit codes: 0 success (also after SIGINT/SIGTERM with a checkpoint), 1 runtime error\n"
-    "(including a non-finite loss or gradient, named by update), 2 usage error.\n";
+    "(including a non-finite loss or gradient, named by update), 2 usage error, 130 a second\n"
+    "SIGINT (143 a second SIGTERM).\n";
 
 static int run_train(int argc, char **argv) {
     const char *cmd = "train", *v, *paths[16];

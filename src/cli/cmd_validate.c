@@ -71,7 +71,8 @@ static const char k_usage[] =
     "                         used by the prompt suite (default: the tokenizer's own; none = plain prompt)\n"
     "  --on-bad-line P        fail | skip (default fail)\n"
     "\n"
-    "Exit codes: 0 success, 1 runtime error (bad input names file:line), 2 usage error.\n";
+    "Exit codes: 0 success, 1 runtime error (bad input names file:line; NaN/Inf logits name the\n"
+    "first non-finite weight, and no report is written), 2 usage error.\n";
 
 typedef struct Opts {
     const char *model, *adapter, *benchmark, *prompts, *compare, *out, *plot, *dump_ids, *tpl, *device;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "your_ai/fileio.h" /* defines: ya_fopen_input */
 #include "your_ai/json.h"
 
 const char *ya_distrust_code_name(YaDistrustCode code) {
@@ -216,8 +217,8 @@ double ya_distrust_auto_lambda_from_means(double mean_w, double mean_h, size_t n
 }
 
 int ya_distrust_auto_lambda(const char *jsonl_path, double *lambda, size_t *n_used, YaError *err) {
-    FILE *fp = fopen(jsonl_path, "rb");
-    if (!fp) return ya_fail(err, YA_ERR, "%s: cannot open for λ auto-calibration", jsonl_path);
+    FILE *fp = ya_fopen_input(jsonl_path, err);
+    if (!fp) return ya_error_prefix(err, "λ auto-calibration");
     char *line = NULL;
     size_t cap = 0, used = 0;
     double sum_w = 0.0, sum_h = 0.0;

@@ -171,6 +171,7 @@ int ya_ppl_collect_on(const YaModel *m, YaDevice device, int gpu, const YaTokeni
     cfg.batch_size = 1;
     cfg.mode = YA_BATCH_PAD;
     cfg.cross_epochs = 0;
+    cfg.vocab_size = m->cfg.vocab_size;
 
     YaDataLoader *dl = NULL;
     YaInferState *st = NULL;
@@ -317,6 +318,9 @@ static int fill_group(YaPplGroup *g, const char *kind, const char *name, const Y
     g->n_tokens = tokens;
     g->nll = s / (double)tokens;
     g->ppl = exp(g->nll);
+    if (!isfinite(g->ppl)) /* a report must never carry "ppl": null for a number it could not compute */
+        return ya_fail(err, YA_ERR, "perplexity of group %s/%s is not finite (mean NLL %g over %llu tokens)", kind, name,
+                       g->nll, (unsigned long long)tokens);
     g->nll_lo = g->nll_hi = g->base_lo = g->base_hi = g->delta_lo = g->delta_hi = NAN;
     g->base_nll = g->base_ppl = g->delta = NAN;
     char tag[160];
@@ -329,6 +333,9 @@ static int fill_group(YaPplGroup *g, const char *kind, const char *name, const Y
         g->has_base = 1;
         g->base_nll = sb / (double)tokens;
         g->base_ppl = exp(g->base_nll);
+        if (!isfinite(g->base_ppl))
+            return ya_fail(err, YA_ERR, "base model perplexity of group %s/%s is not finite (mean NLL %g over %llu tokens)",
+                           kind, name, g->base_nll, (unsigned long long)tokens);
         g->delta = (s - sb) / (double)tokens; /* as the bootstrap draws compute it, so a one-sample group's
                                                 * interval is exactly [Δ, Δ] */
         if (ya_bootstrap_pooled(b->nll, NULL, b->n_tok, idx, k, opt->n_bootstrap, opt->seed, tag, &g->base_lo,

@@ -1,5 +1,6 @@
 /* json.c — jansson helpers: located errors, shortest number output, compact writer. */
 #include "your_ai/json.h"
+#include "your_ai/fileio.h" /* defines: ya_fopen_input */
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,7 +17,10 @@ int ya_json_parse(const char *text, size_t len, const char *what, size_t flags, 
 
 int ya_json_load_file(const char *path, size_t flags, json_t **out, YaError *err) {
     json_error_t je;
-    json_t *v = json_load_file(path, flags, &je);
+    FILE *fp = ya_fopen_input(path, err); /* never blocks on a FIFO; refuses directories */
+    if (!fp) return YA_ERR;
+    json_t *v = json_loadf(fp, flags, &je);
+    fclose(fp);
     if (!v) {
         if (je.line < 0) return ya_fail(err, YA_ERR, "%s: %s", path, je.text);
         return ya_fail(err, YA_ERR, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column, je.text);

@@ -6,14 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "your_ai/fileio.h" /* defines: ya_fopen_input */
 #include "your_ai/log.h"
 
 int ya_jsonl_open(YaJsonlReader *r, const char *path, YaError *err) {
     memset(r, 0, sizeof *r);
     if (strlen(path) >= sizeof r->path) return ya_fail(err, YA_ERR, "%s: path too long", path);
     strcpy(r->path, path);
-    r->fp = fopen(path, "rb");
-    if (!r->fp) return ya_fail(err, YA_ERR, "%s: cannot open: %s", path, strerror(errno));
+    r->fp = ya_fopen_input(path, err);
+    if (!r->fp) return YA_ERR;
     return YA_OK;
 }
 

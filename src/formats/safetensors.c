@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "your_ai/fileio.h" /* defines: ya_open_input */
 #include "your_ai/json.h"
 #include "your_ai/log.h"
 #include "your_ai/safetensors.h"
@@ -288,12 +289,13 @@ int ya_st_open_memory(const void *buf, size_t len, const char *where, YaSafetens
 
 int ya_st_open(const char *path, YaSafetensors **out, YaError *err) {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ya_fail(err, YA_ERR, "%s: cannot open: %s", path, strerror(errno));
+    int fd = ya_open_input(path, err); /* never blocks on a FIFO; refuses what is not a regular file */
+    if (fd < 0) return YA_ERR;
     struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
         close(fd);
-        return ya_fail(err, YA_ERR, "%s: not a regular file", path);
+        return ya_fail(err, YA_ERR, "%s: cannot stat: %s", path, strerror(e));
     }
     YaSafetensors *st = calloc(1, sizeof *st);
     if (!st || !(st->path = strdup(path))) {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "backend/backend.h" /* defines: YaBackendOps, ya_backend_cpu */
+#include "model/finite_check.h"     /* defines: ya_model_check_logits */
 #include "model/llama_cuda_infer.h" /* defines: YaCudaInfer, the GPU half of a state */
 #include "your_ai/log.h"     /* defines: ya_warn */
 #include "your_ai/lora.h"    /* defines: YaLoraTarget (the adapter table's column order) */
@@ -447,10 +448,11 @@ int ya_model_forward(const YaModel *m, YaInferState *s, const int32_t *tokens, i
         if (tokens[t] < 0 || tokens[t] >= c->vocab_size)
             return ya_fail(err, YA_ERR_USAGE, "forward: token id %d at index %d is outside the vocabulary [0, %d)",
                            (int)tokens[t], t, c->vocab_size);
-    if (s->gpu) { /* --device cuda: the same graph on the GPU (llama_cuda_infer.c) */
+    const int pos0 = s->pos, out_rows = all_positions ? T : 1, out_pos = all_positions ? pos0 : pos0 + T - 1;
+    if (s->gpu) { /* --device cuda: the same graph on the GPU (llama_cuda_infer.c), logits pulled to the host */
         int rc = ya_cuda_infer_forward(s->gpu, m, s->pos, tokens, T, all_positions, logits, err);
         if (rc == YA_OK) s->pos += T;
-        return rc;
+        return rc != YA_OK ? rc : ya_model_check_logits(m, logits, out_rows, out_pos, err);
     }
     if (s->model->lora) { /* sized once per state (and again only for a larger rank) */
         size_t need = (size_t)s->max_chunk * (size_t)s->model->lora_rank;
@@ -470,5 +472,5 @@ int ya_model_forward(const YaModel *m, YaInferState *s, const int32_t *tokens, i
         else if (t0 + n == T)
             lm_head(s, s->xn + (size_t)(n - 1) * c->hidden_size, 1, logits);
     }
-    return YA_OK;
+    return ya_model_check_logits(m, logits, out_rows, out_pos, err);
 }

@@ -350,18 +350,16 @@ static int load_model(Ctx *c, YaTokenizer *tok, const json_t *m) {
         return ya_fail(c->err, YA_ERR, "out of memory");
     json_object_foreach((json_t *)vocab, key, val) {
         size_t id = (size_t)json_integer_value(val);
-        if (tok->vocab[id].s) { /* two tokens for one id: HF keeps the map token→id; id→token is the last */
-            free(tok->vocab[id].s);
-        }
+        if (tok->vocab[id].s) /* two tokens for one id: decoding that id would be ambiguous */
+            return ya_fail(c->err, YA_ERR, "%s: model.vocab: tokens \"%.200s\" and \"%.200s\" both have id %zu", c->file,
+                           tok->vocab[id].s, key, id);
         if (str_dup(&tok->vocab[id], key, strlen(key))) return ya_fail(c->err, YA_ERR, "out of memory");
     }
-    /* the map borrows the strings now owned by tok->vocab; insert after all dups are resolved */
-    json_object_foreach((json_t *)vocab, key, val) {
-        size_t id = (size_t)json_integer_value(val);
+    /* the map borrows the strings now owned by tok->vocab (one per id: duplicates were rejected) */
+    for (size_t id = 0; id < tok->n_vocab; id++) {
         const YaStr *s = &tok->vocab[id];
-        if (s->len == strlen(key) && memcmp(s->s, key, s->len) == 0) {
-            if (ya_tok_strmap_put(&tok->vocab_map, s->s, s->len, (int32_t)id)) return ya_fail(c->err, YA_ERR, "out of memory");
-        }
+        if (s->s && ya_tok_strmap_put(&tok->vocab_map, s->s, s->len, (int32_t)id))
+            return ya_fail(c->err, YA_ERR, "out of memory");
     }
     for (int b = 0; b < 256; b++) {
         char name[8];
@@ -524,7 +522,8 @@ static int load_added(Ctx *c, YaTokenizer *tok, const json_t *arr) {
 static int push_ids(int32_t **v, size_t *n, const json_t *ids, Ctx *c, const char *path) {
     for (size_t i = 0; i < json_array_size(ids); i++) {
         const json_t *x = json_array_get(ids, i);
-        if (!json_is_integer(x) || json_integer_value(x) < 0) return bad(c, path, "ids must be non-negative integers");
+        if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) >= YA_MAX_TOKEN_ID)
+            return bad(c, path, "ids must be integer ids in [0, 2^24)"); /* never truncated to int32 */
         int32_t *nv = realloc(*v, (*n + 1) * sizeof *nv);
         if (!nv) return ya_fail(c->err, YA_ERR, "out of memory");
         *v = nv;

@@ -41,8 +41,8 @@ static int remove_tree(const char *path, YaError *err) {
 }
 
 static int hash_file(const char *path, char hex[65], YaError *err) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return ya_fail(err, YA_ERR, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp = ya_fopen_input(path, err);
+    if (!fp) return YA_ERR;
     YaSha256 ctx;
     ya_sha256_init(&ctx);
     static const size_t chunk = 1 << 20;

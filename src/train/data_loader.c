@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "your_ai/data.h"
+#include "your_ai/fileio.h" /* defines: ya_fopen_input */
 #include "your_ai/sha256.h"
 
 /* One kept sample of the index (48 bytes). */
@@ -67,8 +68,8 @@ struct YaDataLoader {
 };
 
 static int file_sha256(const char *path, char hex[65], YaError *err) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return ya_fail(err, YA_ERR, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp = ya_fopen_input(path, err);
+    if (!fp) return YA_ERR;
     YaSha256 ctx;
     ya_sha256_init(&ctx);
     unsigned char buf[1 << 16];
@@ -147,6 +148,10 @@ static void prepass_render(const YaDataLoader *dl, PrepassLine *pl, const YaData
     if (rc) {
         pl->status = LINE_BAD;
         snprintf(pl->reason, sizeof pl->reason, "%.500s", rerr.message);
+        return;
+    }
+    if (ya_data_check_vocab(seq, dl->cfg.vocab_size, pl->reason, sizeof pl->reason)) {
+        pl->status = LINE_BAD;
         return;
     }
     pl->status = seq->n_sup ? LINE_OK : LINE_DROPPED;
@@ -278,8 +283,8 @@ static int check_config(const YaDataConfig *c, YaError *err) {
                        (size_t)c->batch_size * (size_t)c->max_seq_len);
     if (c->has_default_auth && !(c->default_auth >= 0 && c->default_auth <= 0.99))
         return ya_fail(err, YA_ERR_USAGE, "--default-auth must be in [0, 0.99], got %g", c->default_auth);
-    if (c->has_default_entropy && !(c->default_entropy >= 0 && isfinite(c->default_entropy)))
-        return ya_fail(err, YA_ERR_USAGE, "--default-entropy must be a finite number >= 0, got %g", c->default_entropy);
+    if (c->has_default_entropy && !(c->default_entropy >= 0 && c->default_entropy <= YA_DATA_ENTROPY_MAX))
+        return ya_fail(err, YA_ERR_USAGE, "--default-entropy must be in [0, %g], got %g", YA_DATA_ENTROPY_MAX, c->default_entropy);
     return YA_OK;
 }
 

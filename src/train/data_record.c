@@ -113,7 +113,9 @@ static int get_score_field(const json_t *obj, const char *key, double lo, double
     if (!isfinite(x) || x < lo || x > hi) {
         char num[32];
         ya_format_double_repr(x, num);
-        if (isinf(hi)) snprintf(reason, cap, "%s %s must be a finite number >= 0", key, num);
+        if (hi == YA_DATA_ENTROPY_MAX && isfinite(x) && x > hi)
+            snprintf(reason, cap, "%s %s is above %g, the largest the distrust loss takes", key, num, hi);
+        else if (hi == YA_DATA_ENTROPY_MAX) snprintf(reason, cap, "%s %s must be a finite number >= 0", key, num);
         else snprintf(reason, cap, "%s %s is outside [0, 0.99]", key, num);
         return -1;
     }
@@ -232,7 +234,7 @@ int ya_data_record_parse(const json_t *obj, const YaDataConfig *cfg, YaDataForma
     double w = 0, h = 0;
     int has_w = get_score_field(obj, "auth_weight", 0.0, 0.99, &w, reason, cap);
     if (has_w < 0) return YA_ERR;
-    int has_h = get_score_field(obj, "prov_entropy", 0.0, INFINITY, &h, reason, cap);
+    int has_h = get_score_field(obj, "prov_entropy", 0.0, YA_DATA_ENTROPY_MAX, &h, reason, cap);
     if (has_h < 0) return YA_ERR;
     if (has_w && has_h) {
         rec->has_scores = 1;

@@ -105,9 +105,12 @@ int ya_train_step(YaTrainStep *s, long long u, YaDistrustRunning *running, const
         ya_error_prefix(err, "update %lld", u + 1);
         return rc;
     }
-    if (!isfinite(m->wce) || !isfinite(m->ce))
-        return ya_fail(err, YA_ERR, "update %lld: the loss is not finite (ce %g, objective %g); parameters left unchanged",
-                       u + 1, m->ce, m->wce);
+    /* every mode's logged total too: additive adds λ·mean ℓ to a finite CE */
+    if (!isfinite(m->wce) || !isfinite(m->ce) || !isfinite(m->total) || !isfinite(m->distrust))
+        return ya_fail(err, YA_ERR,
+                       "update %lld: the loss is not finite (ce %g, objective %g, total %g, distrust %g); parameters left "
+                       "unchanged",
+                       u + 1, m->ce, m->wce, m->total, m->distrust);
     m->lr = ya_schedule_lr(&s->cfg.schedule, u);
     if (ya_train_graph_device(s->g) == YA_DEVICE_CUDA) {
         /* parameters, gradients and moments live on the GPU: clip and step there */

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h> /* defines: write, _exit (async-signal-safe) */
 
 #include "backend/backend.h" /* defines: ya_backend_cpu_set_threads */
 #include "your_ai/checkpoint.h"
@@ -41,7 +42,18 @@
  * loop through a sig_atomic_t. */
 static volatile sig_atomic_t g_stop_signal;
 
-static void on_signal(int sig) { g_stop_signal = sig; }
+/* The first SIGINT/SIGTERM asks for a checkpoint and a clean stop; a second one
+ * means "now": exit at once with 128 + signal (130 for SIGINT), as a shell does.
+ * Saves are atomic, so the last complete checkpoint stays valid. */
+static void on_signal(int sig) {
+    if (g_stop_signal) {
+        static const char msg[] = "\nsecond signal: stopping now, without a checkpoint\n";
+        ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)ignored;
+        _exit(128 + sig);
+    }
+    g_stop_signal = sig;
+}
 
 /* Deep copy of a micro-batch into dst (allocated with the same capacity). */
 static void batch_copy(YaBatch *dst, const YaBatch *src) {
@@ -559,7 +571,11 @@ static int resume(Run *r, long long *start, YaError *err) {
     char path[4096], rc_path[4096];
     int found = 0;
     int rc = ya_checkpoint_resolve(r->cfg->resume, r->cfg->out_dir, path, sizeof path, &found, err);
-    if (rc != YA_OK || !found) return rc;
+    if (rc != YA_OK) return rc;
+    if (!found) { /* `auto` found nothing that verifies (each skipped one was warned about): say so, start fresh */
+        ya_warn("--resume auto: no valid checkpoint in %s; training starts fresh from update 0", r->cfg->out_dir);
+        return YA_OK;
+    }
     if (!r->has_lora) return ya_fail(err, YA_ERR_USAGE, "--resume is not supported with --train full yet");
     json_t *old_cfg = NULL;
     if ((rc = ya_path_join(rc_path, sizeof rc_path, path, "run_config.json", err)) != YA_OK) return rc;
@@ -597,6 +613,7 @@ static int setup(Run *r, long long *start, YaError *err) {
     int rc = ya_model_open(cfg->model_dir, &r->model, err);
     if (rc == YA_OK) rc = model_identity(r->model, &r->identity, err);
     if (rc == YA_OK) rc = ya_tokenizer_load(cfg->model_dir, &r->tok, err);
+    if (rc == YA_OK) dc.vocab_size = r->model->cfg.vocab_size;
     if (rc == YA_OK && dc.score && dc.need_scores) rc = ya_scorer_new(&r->scorer, err);
     r->data_scorer = ya_data_citation_scorer(r->scorer);
     if (rc == YA_OK)

@@ -1,6 +1,8 @@
 /* test_base.c — rng, sha256, Python-repr number formatting, atomic writes, JSONL reader. */
 #define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "test_util.h"
@@ -133,11 +135,49 @@ static void test_atomic_and_jsonl(void) {
     rmdir(dir);
 }
 
+/* Inputs that are not regular files are refused at once, naming what they are; a FIFO
+ * without a writer must not block (alarm: a hang fails the test instead of ctest). */
+static void test_open_input(void) {
+    alarm(20);
+    char dir[] = "/tmp/ya_open_input_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char fifo[256], file[256];
+    snprintf(fifo, sizeof fifo, "%s/config.json", dir);
+    snprintf(file, sizeof file, "%s/data.jsonl", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    YaError err = {0};
+    CHECK(ya_open_input(fifo, &err) == -1 && err.code == YA_ERR);
+    CHECK_MSG(strstr(err.message, fifo) && strstr(err.message, "FIFO"), "%s", err.message);
+    CHECK(ya_fopen_input(dir, &err) == NULL);
+    CHECK_MSG(strstr(err.message, "is a directory, expected a regular file"), "%s", err.message);
+    CHECK(ya_open_input("/dev/null", &err) == -1);
+    CHECK_MSG(strstr(err.message, "character device"), "%s", err.message);
+    char *text = NULL;
+    CHECK(ya_read_file(fifo, &text, NULL, &err) == YA_ERR && strstr(err.message, "FIFO"));
+    json_t *j = NULL;
+    CHECK(ya_json_load_file(fifo, 0, &j, &err) == YA_ERR && strstr(err.message, "FIFO"));
+    YaJsonlReader r;
+    CHECK(ya_jsonl_open(&r, fifo, &err) == YA_ERR && strstr(err.message, "FIFO"));
+    /* a regular file: a blocking descriptor that reads */
+    CHECK(ya_write_file_atomic(file, "{}\n", 3, &err) == YA_OK);
+    int fd = ya_open_input(file, &err);
+    CHECK(fd >= 0 && !(fcntl(fd, F_GETFL) & O_NONBLOCK) && (fcntl(fd, F_GETFD) & FD_CLOEXEC));
+    char buf[4] = {0};
+    CHECK(read(fd, buf, sizeof buf) == 3 && buf[0] == '{');
+    close(fd);
+    CHECK(ya_open_input("/nonexistent/ya/x.json", &err) == -1 && strstr(err.message, "cannot open"));
+    unlink(fifo);
+    unlink(file);
+    rmdir(dir);
+    alarm(0);
+}
+
 int main(void) {
     test_sha256();
     test_rng();
     test_repr();
     test_json_write();
     test_atomic_and_jsonl();
+    test_open_input();
     TEST_MAIN_END();
 }

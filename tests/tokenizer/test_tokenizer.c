@@ -64,6 +64,26 @@ static void test_bad_files(void) {
                       "model.unk_token \"<unk>\" is not in model.vocab");
     expect_load_error("{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]},\"added_tokens\":[{\"id\":\"x\"}]}",
                       "added_tokens[0].id");
+    /* two tokens for one id: rejected naming both (decoding that id would be ambiguous) */
+    expect_load_error("{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"c\":1},\"merges\":[]}}",
+                      "tokens \"b\" and \"c\" both have id 1");
+    /* a post-processor special-token id past int32 must not wrap to 0 (2^40 and 2^32 both did) */
+    expect_load_error("{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]},\"post_processor\":"
+                      "{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"<s>\",\"type_id\":0}},"
+                      "{\"Sequence\":{\"id\":\"A\",\"type_id\":0}}],"
+                      "\"special_tokens\":{\"<s>\":{\"id\":\"<s>\",\"ids\":[1099511627776],\"tokens\":[\"<s>\"]}}}}",
+                      "ids must be integer ids in [0, 2^24)");
+    expect_load_error("{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]},\"post_processor\":"
+                      "{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"<s>\",\"type_id\":0}},"
+                      "{\"Sequence\":{\"id\":\"A\",\"type_id\":0}}],"
+                      "\"special_tokens\":{\"<s>\":{\"id\":\"<s>\",\"ids\":[4294967296],\"tokens\":[\"<s>\"]}}}}",
+                      "ids must be integer ids in [0, 2^24)");
+    /* in int32 range but past the vocabulary */
+    expect_load_error("{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]},\"post_processor\":"
+                      "{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"<s>\",\"type_id\":0}},"
+                      "{\"Sequence\":{\"id\":\"A\",\"type_id\":0}}],"
+                      "\"special_tokens\":{\"<s>\":{\"id\":\"<s>\",\"ids\":[5],\"tokens\":[\"<s>\"]}}}}",
+                      "special token id 5 is outside the vocabulary");
     YaTokenizer *tok = NULL;
     YaError err = {0};
     CHECK(ya_tokenizer_load("/nonexistent/dir", &tok, &err) == YA_ERR && strstr(err.message, "/nonexistent/dir"));
