@@ -103,7 +103,7 @@ static int fill_merged(void *ctx, const char *name, void *dst, uint64_t nbytes, 
         return YA_OK;
     }
     if (ya_export_weight_f32(c->m, c->a, c->t, c->scratch, ya_export_max_abs(c->dt), err))
-        return ya_error_prefix(err, "as %s", ya_dtype_name(c->dt));
+        return ya_error_prefix(err, "writing %s", ya_dtype_name(c->dt));
     ya_from_f32(c->dt, c->scratch, dst, c->t->numel);
     return YA_OK;
 }
