@@ -11,10 +11,16 @@
 
 typedef struct YaAdapter YaAdapter;
 
+/* The largest lora_alpha / r accepted: PEFT configs use 0.5 … 16; anything
+ * beyond this is a corrupted config that would blow the weights up. */
+#define YA_ADAPTER_MAX_SCALE 1e4
+
 /* Loads DIR/adapter_config.json and DIR/adapter_model.safetensors (DIR may be a
  * checkpoint directory written by the trainer) and checks every tensor against
  * the model: key names, [r, in] / [out, r] shapes, target modules, layers.
- * Errors name the file and the tensor. */
+ * Also: DIR/MANIFEST.sha256 verifies when present (a training checkpoint
+ * without one is refused), r ≥ 1, lora_alpha finite with 0 < α/r ≤
+ * YA_ADAPTER_MAX_SCALE, every factor finite. Errors name the file and the tensor. */
 int ya_adapter_load(const char *dir, const YaModel *m, YaAdapter **out, YaError *err);
 void ya_adapter_free(YaAdapter *a);
 
@@ -25,6 +31,7 @@ int ya_model_set_adapter(YaModel *m, const YaAdapter *a, YaError *err);
 /* What was loaded (for export and reports). */
 int ya_adapter_rank(const YaAdapter *a);
 double ya_adapter_alpha(const YaAdapter *a);
+const char *ya_adapter_dir(const YaAdapter *a);
 
 /* Additions for export (src/export): the loaded factors in the trainer's flat
  * layout (ya_adapter_write / ya_adapter_config_json accept it as is), the

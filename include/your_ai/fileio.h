@@ -2,7 +2,9 @@
  *
  * Never leave a partial file where a good one stood: YaAtomicFile writes to
  * "<path>.tmp-<pid>", fsyncs it, renames it over <path> and fsyncs the
- * directory. An aborted write removes the temporary and leaves <path> as it was. */
+ * directory. An aborted write removes the temporary and leaves <path> as it was.
+ * Outputs made of several files go through publish.h (a staging directory
+ * swapped in whole). */
 #ifndef YOUR_AI_FILEIO_H
 #define YOUR_AI_FILEIO_H
 
@@ -41,6 +43,10 @@ int ya_write_file_atomic(const char *path, const void *data, size_t len, YaError
 
 /* mkdir -p. */
 int ya_mkdirs(const char *path, YaError *err);
+
+/* rm -r: removes path (a file, or a directory and everything in it; symlinks
+ * are removed, never followed). A missing path is not an error. */
+int ya_remove_tree(const char *path, YaError *err);
 
 /* fsync a directory (after a rename inside it). */
 int ya_fsync_dir(const char *dir, YaError *err);

@@ -1,10 +1,12 @@
 /* fileio.c — whole-file reads, atomic writes, directories (see fileio.h). */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "your_ai/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -96,6 +98,15 @@ int ya_fsync_dir(const char *dir, YaError *err) {
     return YA_OK;
 }
 
+/* Test hook: YA_TEST_KILL_AFTER_FILES=N makes the process SIGKILL itself right
+ * after its N-th atomic file is in place, so tests can check what a crash
+ * part-way through a multi-file write leaves behind. Unset in normal use. */
+static void test_kill_after_files(void) {
+    static long committed;
+    const char *v = getenv("YA_TEST_KILL_AFTER_FILES");
+    if (v && *v && ++committed >= atol(v)) raise(SIGKILL);
+}
+
 int ya_atomic_open(YaAtomicFile *f, const char *path, YaError *err) {
     memset(f, 0, sizeof *f);
     if (strlen(path) >= sizeof f->path) return ya_fail(err, YA_ERR, "%s: path too long", path);
@@ -132,7 +143,9 @@ int ya_atomic_commit(YaAtomicFile *f, YaError *err) {
     }
     char dir[sizeof f->path];
     strcpy(dir, f->path);
-    return ya_fsync_dir(dirname(dir), err);
+    if (ya_fsync_dir(dirname(dir), err)) return YA_ERR;
+    test_kill_after_files();
+    return YA_OK;
 }
 
 void ya_atomic_abort(YaAtomicFile *f) {
@@ -148,6 +161,19 @@ int ya_write_file_atomic(const char *path, const void *data, size_t len, YaError
     if (ya_atomic_open(&f, path, err)) return YA_ERR;
     if (ya_atomic_write(&f, data, len, err)) { ya_atomic_abort(&f); return YA_ERR; }
     return ya_atomic_commit(&f, err);
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
+    (void)sb, (void)type, (void)ftw;
+    return remove(path);
+}
+
+int ya_remove_tree(const char *path, YaError *err) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return errno == ENOENT ? YA_OK : ya_fail(err, YA_ERR, "%s: %s", path, strerror(errno));
+    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        return ya_fail(err, YA_ERR, "%s: cannot remove: %s", path, strerror(errno));
+    return YA_OK;
 }
 
 int ya_mkdirs(const char *path, YaError *err) {

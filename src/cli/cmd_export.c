@@ -9,8 +9,9 @@
 #include "cli/cli.h"
 #include "your_ai/adapter.h" /* defines: ya_adapter_load */
 #include "your_ai/export.h"  /* defines: ya_export_* */
-#include "your_ai/fileio.h"  /* defines: ya_mkdirs, ya_path_join */
+#include "your_ai/fileio.h"  /* defines: ya_path_join */
 #include "your_ai/model.h"
+#include "your_ai/publish.h" /* defines: ya_publish_begin, ya_publish_commit, ya_publish_abort */
 
 static const char k_usage[] =
     "Usage: your_ai export --model BASE_DIR --adapter CKPT_DIR --format FORMAT --out DIR [options]\n"
@@ -25,12 +26,21 @@ static const char k_usage[] =
     "  gguf-adapter  a llama.cpp GGUF LoRA adapter for `llama-cli --lora` (DIR/adapter.gguf)\n"
     "For gguf and gguf-adapter, an --out ending in .gguf names the file itself.\n"
     "\n"
+    "The output appears whole or not at all: it is written into OUT.tmp-<pid> beside\n"
+    "OUT and then renamed into place (a failed export leaves nothing behind). An\n"
+    "output that is, contains or lies inside --model or --adapter is refused. A\n"
+    "checkpoint's MANIFEST.sha256 is verified before it is read, and a merged value\n"
+    "that is not finite (or overflows the output dtype) stops the export, naming it.\n"
+    "\n"
     "Options:\n"
     "  --model DIR        base HF model directory (required)\n"
     "  --adapter DIR      adapter directory (adapter_config.json + adapter_model.safetensors);\n"
     "                     required except for merged and gguf, which then convert the base alone\n"
     "  --format F         peft | merged | gguf | gguf-adapter (required)\n"
     "  --out DIR          output directory (created if missing) (required)\n"
+    "  --force            replace an existing output (a non-empty peft/merged directory, or\n"
+    "                     the GGUF file): the new one is swapped in atomically, then the old\n"
+    "                     one removed. Without it an existing output is an error\n"
     "  --dtype T          bf16 | f16 | f32. Defaults: peft f32; merged the base's stored dtype;\n"
     "                     gguf f16; gguf-adapter f32. peft accepts f32 or bf16\n"
     "  --quant q8_0       gguf only: Q8_0 matrices (rows not a multiple of 32 fall back to f16)\n"
@@ -50,27 +60,21 @@ static int parse_dtype(const char *s, YaDtype *dt) {
     return 0;
 }
 
-/* DIR/default_name, or --out itself when it ends in .gguf (its directory is created). */
+/* The GGUF file: DIR/default_name, or --out itself when it ends in .gguf. */
 static int gguf_path(const char *out, const char *default_name, char *path, size_t cap, YaError *err) {
     size_t n = strlen(out);
     if (n > 5 && strcmp(out + n - 5, ".gguf") == 0) {
-        snprintf(path, cap, "%s", out);
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s", out);
-        char *slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-            *slash = 0;
-            return ya_mkdirs(dir, err);
-        }
+        if (n >= cap) return ya_fail(err, YA_ERR_USAGE, "--out: path too long");
+        memcpy(path, out, n + 1);
         return YA_OK;
     }
-    return ya_mkdirs(out, err) || ya_path_join(path, cap, out, default_name, err) ? YA_ERR : YA_OK;
+    return ya_path_join(path, cap, out, default_name, err);
 }
 
 static int run_export(int argc, char **argv) {
     const char *model_dir = NULL, *adapter_dir = NULL, *format = NULL, *out = NULL, *base_name = NULL, *v;
     YaDtype dt = YA_DTYPE_COUNT;
-    int q8 = 0;
+    int q8 = 0, force = 0;
     long long shard_mb = 5000, threads = 0;
     for (int i = 1; i < argc; i++) {
         int r;
@@ -99,6 +103,8 @@ static int run_export(int argc, char **argv) {
         } else if ((r = ya_cli_flag(argc, argv, &i, "--base-model", &v))) {
             if (r < 0) return YA_ERR_USAGE;
             base_name = v;
+        } else if (strcmp(argv[i], "--force") == 0) {
+            force = 1;
         } else if ((r = ya_cli_flag(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || ya_cli_parse_int("--threads", v, 1, 1024, &threads)) return YA_ERR_USAGE;
         } else {
@@ -123,24 +129,34 @@ static int run_export(int argc, char **argv) {
     YaAdapter *adapter = NULL;
     int rc = ya_model_open(model_dir, &model, &err);
     if (rc == YA_OK && adapter_dir) rc = ya_adapter_load(adapter_dir, model, &adapter, &err);
+    /* Every format is written into a staging directory beside the output and
+     * swapped in whole; GGUF outputs are one file, the others a directory. */
     char path[4352];
-    if (rc == YA_OK) {
+    YaPublish pub;
+    const char *inputs[2] = {model_dir, adapter_dir};
+    int is_file = is_gguf || is_gguf_adapter;
+    if (rc == YA_OK && is_file) rc = gguf_path(out, is_gguf ? "model.gguf" : "adapter.gguf", path, sizeof path, &err);
+    else snprintf(path, sizeof path, "%s", out);
+    if (rc == YA_OK && (rc = ya_publish_begin(&pub, path, is_file, force, inputs, 2, &err)) == YA_OK) {
         YaGgufWeightType wt = q8 ? YA_GGUF_W_Q8_0
                               : dt == YA_DTYPE_F32 ? YA_GGUF_W_F32
                               : dt == YA_DTYPE_BF16 ? YA_GGUF_W_BF16
                               : dt == YA_DTYPE_F16 ? YA_GGUF_W_F16
                               : is_gguf ? YA_GGUF_W_F16 : YA_GGUF_W_F32;
         if (is_peft)
-            rc = ya_export_peft(model, adapter, out, dt == YA_DTYPE_COUNT ? YA_DTYPE_F32 : dt, base_name, &err);
+            rc = ya_export_peft(model, adapter, pub.target, dt == YA_DTYPE_COUNT ? YA_DTYPE_F32 : dt, base_name, &err);
         else if (is_merged)
-            rc = ya_export_merged(model, adapter, out, dt, (uint64_t)shard_mb * 1000 * 1000, &err);
-        else if ((rc = gguf_path(out, is_gguf ? "model.gguf" : "adapter.gguf", path, sizeof path, &err)) == YA_OK)
-            rc = is_gguf ? ya_export_gguf(model, adapter, path, wt, &err)
-                         : ya_export_gguf_adapter(model, adapter, path, wt, &err);
+            rc = ya_export_merged(model, adapter, pub.target, dt, (uint64_t)shard_mb * 1000 * 1000, &err);
+        else if (is_gguf)
+            rc = ya_export_gguf(model, adapter, pub.target, wt, &err);
+        else
+            rc = ya_export_gguf_adapter(model, adapter, pub.target, wt, &err);
+        if (rc == YA_OK) rc = ya_publish_commit(&pub, &err);
+        else ya_publish_abort(&pub);
     }
     if (rc == YA_OK)
         fprintf(stderr, "exported %s%s%s as %s to %s\n", model_dir, adapter ? " + " : "", adapter ? adapter_dir : "",
-                format, (is_gguf || is_gguf_adapter) ? path : out);
+                format, path);
     ya_adapter_free(adapter);
     ya_model_free(model);
     return rc == YA_OK ? YA_OK : ya_cli_report(argv[0], &err);

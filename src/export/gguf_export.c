@@ -64,7 +64,8 @@ static int fill_model_tensor(void *ctx, const char *name, void *dst, uint64_t nb
     (void)nbytes;
     const YaTensorInfo *t = g->t;
     if (!t) return ya_fail(err, YA_ERR, "%s: no source", name);
-    ya_export_weight_f32(g->m, g->a, t, g->f32);
+    if (ya_export_weight_f32(g->m, g->a, t, g->f32, ya_export_max_abs(g->type == YA_GGML_F16 ? YA_DTYPE_F16 : YA_DTYPE_F32), err))
+        return YA_ERR;
     const float *src = g->f32;
     if (g->permute_heads > 0) {
         int64_t cols = t->ndim == 2 ? t->shape[1] : 1;

@@ -5,6 +5,8 @@
  * so peak memory is one F32 matrix whatever the model size. This directory is
  * also the input of the Core ML path (docs/DEPLOY.md). */
 #include <cblas.h> /* defines: cblas_sgemm */
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,15 +28,47 @@ static const YaLoraFactors *factors_for(const YaModel *m, const YaAdapter *a, co
     return NULL;
 }
 
-int ya_export_weight_f32(const YaModel *m, const YaAdapter *a, const YaTensorInfo *t, float *dst) {
-    ya_to_f32(t->dtype, t->data, dst, t->numel);
+/* The first i with x[i] non-finite or |x[i]| > max_abs, or -1. */
+static int64_t first_out_of_range(const float *x, int64_t n, float max_abs) {
+    for (int64_t i = 0; i < n; i++)
+        if (!(fabsf(x[i]) <= max_abs)) return i; /* NaN fails the comparison too */
+    return -1;
+}
+
+int ya_export_weight_f32(const YaModel *m, const YaAdapter *a, const YaTensorInfo *t, float *dst, float max_abs,
+                         YaError *err) {
     const YaLoraFactors *f = factors_for(m, a, t);
-    if (!f) return 0;
-    int out = (int)t->shape[0], in = (int)t->shape[1], r = ya_adapter_rank(a);
-    float scale = (float)(ya_adapter_alpha(a) / r);
-    /* dst [out, in] += scale · B [out, r] · A [r, in] */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, out, in, r, scale, f->B, r, f->A, in, 1.0f, dst, in);
-    return 1;
+    const int64_t rows = t->ndim == 2 ? t->shape[0] : 1, cols = (int64_t)t->numel / (rows ? rows : 1);
+    const int r = f ? ya_adapter_rank(a) : 0;
+    const float scale = f ? (float)(ya_adapter_alpha(a) / r) : 0.0f;
+    const size_t elt = ya_dtype_size(t->dtype);
+    /* Blocks of rows, so each value is upcast, merged and range-checked while
+     * it is still in cache: no second pass over the tensor. */
+    const int64_t block = cols > 0 && cols < 16384 ? 16384 / cols + 1 : 1;
+    for (int64_t r0 = 0; r0 < rows; r0 += block) {
+        const int64_t nr = rows - r0 < block ? rows - r0 : block;
+        float *d = dst + r0 * cols;
+        ya_to_f32(t->dtype, (const char *)t->data + (size_t)(r0 * cols) * elt, d, (size_t)(nr * cols));
+        if (f) /* d [nr, in] += scale · B [nr rows from r0, r] · A [r, in] */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nr, (int)cols, r, scale, f->B + r0 * r, r, f->A,
+                        (int)cols, 1.0f, d, (int)cols);
+        int64_t bad = first_out_of_range(d, nr * cols, max_abs);
+        if (bad >= 0) {
+            int64_t at = r0 * cols + bad;
+            if (f)
+                return ya_fail(err, YA_ERR, "tensor '%s' [%lld, %lld] merged with the adapter %s: element %lld becomes %g, "
+                               "%s (lora_alpha/r = %g)", t->name, (long long)(at / cols), (long long)(at % cols),
+                               ya_adapter_dir(a), (long long)at, d[bad],
+                               isfinite(d[bad]) ? "out of the output type's range" : "not finite", (double)scale);
+            return ya_fail(err, YA_ERR, "%s: tensor '%s' element %lld is %g, %s", t->file, t->name, (long long)at, d[bad],
+                           isfinite(d[bad]) ? "out of the output type's range" : "not finite");
+        }
+    }
+    return YA_OK;
+}
+
+float ya_export_max_abs(YaDtype dt) {
+    return dt == YA_DTYPE_F16 ? 65504.0f : dt == YA_DTYPE_BF16 ? 3.38953139e38f : FLT_MAX;
 }
 
 int ya_export_copy_file(const char *dir_from, const char *dir_to, const char *name, int *copied, YaError *err) {
@@ -68,7 +102,8 @@ static int fill_merged(void *ctx, const char *name, void *dst, uint64_t nbytes, 
         memcpy(dst, c->t->data, nbytes);
         return YA_OK;
     }
-    ya_export_weight_f32(c->m, c->a, c->t, c->scratch);
+    if (ya_export_weight_f32(c->m, c->a, c->t, c->scratch, ya_export_max_abs(c->dt), err))
+        return ya_error_prefix(err, "writing %s", ya_dtype_name(c->dt));
     ya_from_f32(c->dt, c->scratch, dst, c->t->numel);
     return YA_OK;
 }

@@ -7,6 +7,7 @@
  *
  * The forward pass (src/model/llama.c) asks ya_adapter_factors for each
  * projection and adds (α/r)·B(A·x); nothing is merged into the base here. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "your_ai/fileio.h" /* defines: ya_path_join */
 #include "your_ai/json.h"   /* defines: ya_json_load_file, ya_json_opt_* */
 #include "your_ai/lora.h"   /* defines: YaLoraSet, ya_lora_create, ya_lora_find */
+#include "your_ai/manifest.h" /* defines: ya_manifest_verify, YA_MANIFEST_NAME */
 
 struct YaAdapter {
     YaLoraSet set;         /* params hold every A [r, in] and B [out, r] in F32 */
@@ -67,8 +69,13 @@ static int parse_config(const char *path, int n_layers, YaLoraConfig *lc, char *
         ya_fail(err, YA_ERR, "%s: r = %lld, expected 1 … 65536", path, r);
         goto out;
     }
-    if (!(alpha > 0)) {
-        ya_fail(err, YA_ERR, "%s: lora_alpha = %g, expected > 0", path, alpha);
+    if (!(alpha > 0) || !isfinite(alpha)) {
+        ya_fail(err, YA_ERR, "%s: lora_alpha = %g, expected a finite number > 0", path, alpha);
+        goto out;
+    }
+    if (alpha / (double)r > YA_ADAPTER_MAX_SCALE) {
+        ya_fail(err, YA_ERR, "%s: lora_alpha / r = %g / %lld = %g, expected at most %g (a corrupted config?)", path, alpha,
+                r, alpha / (double)r, YA_ADAPTER_MAX_SCALE);
         goto out;
     }
     if (rslora || dora || fifo) {
@@ -159,12 +166,37 @@ static int parse_key(const char *key, int *layer, YaLoraTarget *t, int *is_b) {
     return -1;
 }
 
+/* A checkpoint written by the trainer always carries MANIFEST.sha256: verify
+ * it (hashing the adapter files costs milliseconds) so a corrupted or
+ * half-copied checkpoint is never used. A PEFT directory from another tool has
+ * none and is accepted; one that still holds trainer_state.json is a training
+ * checkpoint, so a missing manifest means it is incomplete. */
+static int verify_manifest(const char *dir, YaError *err) {
+    static const char *const read_here[] = {"adapter_config.json", "adapter_model.safetensors"};
+    char path[4352];
+    if (ya_path_join(path, sizeof path, dir, YA_MANIFEST_NAME, err)) return YA_ERR;
+    if (ya_path_exists(path)) return ya_manifest_verify(dir, read_here, 2, err);
+    if (ya_path_join(path, sizeof path, dir, "trainer_state.json", err)) return YA_ERR;
+    if (ya_path_exists(path))
+        return ya_fail(err, YA_ERR, "%s: a training checkpoint (it has trainer_state.json) without %s: incomplete or "
+                       "damaged", dir, YA_MANIFEST_NAME);
+    return YA_OK;
+}
+
+/* The first non-finite value of x [n], or -1. */
+static int64_t first_non_finite(const float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return i;
+    return -1;
+}
+
 int ya_adapter_load(const char *dir, const YaModel *m, YaAdapter **out, YaError *err) {
     *out = NULL;
     char cfg_path[4352], st_path[4352];
     if (ya_path_join(cfg_path, sizeof cfg_path, dir, "adapter_config.json", err) ||
         ya_path_join(st_path, sizeof st_path, dir, "adapter_model.safetensors", err))
         return YA_ERR;
+    if (verify_manifest(dir, err)) return YA_ERR;
     YaAdapter *a = calloc(1, sizeof *a);
     if (!a) return ya_fail(err, YA_ERR, "out of memory");
     snprintf(a->dir, sizeof a->dir, "%s", dir);
@@ -211,7 +243,14 @@ int ya_adapter_load(const char *dir, const YaModel *m, YaAdapter **out, YaError 
             goto fail;
         }
         seen[idx] = 1;
-        ya_to_f32(ti->dtype, ti->data, a->set.params + (is_b ? e->b_off : e->a_off), ti->numel);
+        float *dst = a->set.params + (is_b ? e->b_off : e->a_off);
+        ya_to_f32(ti->dtype, ti->data, dst, ti->numel);
+        int64_t bad = first_non_finite(dst, (int64_t)ti->numel);
+        if (bad >= 0) {
+            rc = ya_fail(err, YA_ERR, "%s: tensor '%s' holds a non-finite value (%g) at element %lld", st_path, ti->name,
+                         dst[bad], (long long)bad);
+            goto fail;
+        }
     }
     for (size_t i = 0; i < a->set.n_tensors * 2; i++)
         if (!seen[i]) {
@@ -273,6 +312,7 @@ int ya_adapter_rank(const YaAdapter *a) { return a->set.cfg.rank; }
 double ya_adapter_alpha(const YaAdapter *a) { return a->set.cfg.alpha; }
 const YaLoraSet *ya_adapter_lora(const YaAdapter *a) { return &a->set; }
 const char *ya_adapter_base_model(const YaAdapter *a) { return a->base_model; }
+const char *ya_adapter_dir(const YaAdapter *a) { return a->dir; }
 
 const YaLoraFactors *ya_adapter_factors(const YaAdapter *a, int layer, int target) {
     const YaLoraFactors *f = &a->table[(size_t)layer * YA_LORA_TARGET_COUNT + target];

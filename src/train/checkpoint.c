@@ -17,48 +17,14 @@
 
 #include "your_ai/fileio.h"
 #include "your_ai/log.h"
+#include "your_ai/manifest.h"
 #include "your_ai/safetensors.h"
-#include "your_ai/sha256.h"
 
-#define MANIFEST_NAME "MANIFEST.sha256"
 static const char *const k_required_files[] = {"adapter_model.safetensors", "adapter_config.json",
                                                "optimizer.safetensors", "trainer_state.json", "run_config.json"};
 #define N_REQUIRED (sizeof k_required_files / sizeof k_required_files[0])
 
-/* ---- small file-system helpers ------------------------------------------ */
-
-static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-    (void)sb, (void)type, (void)ftw;
-    return remove(path);
-}
-
-/* rm -r for our own directories (no symlinks followed). */
-static int remove_tree(const char *path, YaError *err) {
-    if (!ya_path_exists(path)) return YA_OK;
-    if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-        return ya_fail(err, YA_ERR, "%s: cannot remove: %s", path, strerror(errno));
-    return YA_OK;
-}
-
-static int hash_file(const char *path, char hex[65], YaError *err) {
-    FILE *fp = ya_fopen_input(path, err);
-    if (!fp) return YA_ERR;
-    YaSha256 ctx;
-    ya_sha256_init(&ctx);
-    static const size_t chunk = 1 << 20;
-    unsigned char *buf = malloc(chunk);
-    if (!buf) { fclose(fp); return ya_fail(err, YA_ERR, "%s: out of memory", path); }
-    size_t n;
-    while ((n = fread(buf, 1, chunk, fp)) > 0) ya_sha256_update(&ctx, buf, n);
-    int bad = ferror(fp);
-    fclose(fp);
-    free(buf);
-    if (bad) return ya_fail(err, YA_ERR, "%s: read error", path);
-    uint8_t digest[32];
-    ya_sha256_final(&ctx, digest);
-    ya_digest_to_hex(digest, hex);
-    return YA_OK;
-}
+/* ---- checkpoint names ---------------------------------------------------- */
 
 /* Parses "checkpoint-<digits>[-final]" (tmp: followed by ".tmp-<pid>"). */
 static int parse_name(const char *name, long long *step, int *final, int *temporary, long *pid) {
@@ -200,85 +166,13 @@ int ya_adapter_write(const char *dir, const YaLoraSet *lora, const char *base_mo
 
 /* ---- manifest ------------------------------------------------------------- */
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static int write_manifest(const char *dir, YaError *err) {
-    DIR *d = opendir(dir);
-    if (!d) return ya_fail(err, YA_ERR, "%s: cannot list: %s", dir, strerror(errno));
-    char *names[64];
-    size_t n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.' || strcmp(de->d_name, MANIFEST_NAME) == 0) continue;
-        if (n == sizeof names / sizeof names[0]) { n++; break; }
-        names[n++] = strdup(de->d_name);
-    }
-    closedir(d);
-    if (n > sizeof names / sizeof names[0]) {
-        for (size_t i = 0; i + 1 < n; i++) free(names[i]);
-        return ya_fail(err, YA_ERR, "%s: more than %zu files in a checkpoint", dir, sizeof names / sizeof names[0]);
-    }
-    qsort(names, n, sizeof names[0], cmp_str);
-    size_t cap = n * (64 + 2 + 256 + 1) + 1, len = 0;
-    char *text = malloc(cap);
-    int rc = text ? YA_OK : ya_fail(err, YA_ERR, "%s: out of memory", dir);
-    for (size_t i = 0; !rc && i < n; i++) {
-        char path[4352], hex[65];
-        if (!names[i] || strlen(names[i]) > 255) { rc = ya_fail(err, YA_ERR, "%s: bad file name", dir); break; }
-        rc = ya_path_join(path, sizeof path, dir, names[i], err) || hash_file(path, hex, err);
-        if (!rc) len += (size_t)snprintf(text + len, cap - len, "%s  %s\n", hex, names[i]);
-    }
-    if (!rc) {
-        char path[4352];
-        rc = ya_path_join(path, sizeof path, dir, MANIFEST_NAME, err) || ya_write_file_atomic(path, text, len, err);
-    }
-    free(text);
-    for (size_t i = 0; i < n; i++) free(names[i]);
-    return rc ? YA_ERR : YA_OK;
-}
-
 int ya_checkpoint_verify(const char *dir, YaError *err) {
     char path[4352];
     if (!ya_is_dir(dir)) return ya_fail(err, YA_ERR, "%s: not a directory", dir);
-    if (ya_path_join(path, sizeof path, dir, MANIFEST_NAME, err)) return YA_ERR;
+    if (ya_path_join(path, sizeof path, dir, YA_MANIFEST_NAME, err)) return YA_ERR;
     if (!ya_path_exists(path))
-        return ya_fail(err, YA_ERR, "%s: no %s (incomplete checkpoint)", dir, MANIFEST_NAME);
-    char *text = NULL;
-    size_t len = 0;
-    if (ya_read_file(path, &text, &len, err)) return YA_ERR;
-    int seen[N_REQUIRED] = {0};
-    int rc = YA_OK, line_no = 0;
-    for (char *line = text; *line && !rc;) {
-        char *nl = strchr(line, '\n');
-        line_no++;
-        if (!nl) { rc = ya_fail(err, YA_ERR, "%s:%d: truncated line", path, line_no); break; }
-        *nl = '\0';
-        /* "<64 hex>  <name>" */
-        size_t n = strlen(line);
-        int ok = n > 66 && line[64] == ' ' && line[65] == ' ';
-        for (int i = 0; ok && i < 64; i++) ok = strchr("0123456789abcdef", line[i]) && line[i];
-        const char *name = line + 66;
-        if (!ok || strchr(name, '/') || name[0] == '.') {
-            rc = ya_fail(err, YA_ERR, "%s:%d: expected '<64 hex>  <file name>'", path, line_no);
-            break;
-        }
-        char fpath[4352], hex[65];
-        if (ya_path_join(fpath, sizeof fpath, dir, name, err)) { rc = YA_ERR; break; }
-        if (!ya_path_exists(fpath)) { rc = ya_fail(err, YA_ERR, "%s: %s is listed in the manifest but missing", dir, name); break; }
-        if (hash_file(fpath, hex, err)) { rc = YA_ERR; break; }
-        if (memcmp(hex, line, 64) != 0) {
-            rc = ya_fail(err, YA_ERR, "%s: %s: sha256 %s does not match the manifest (%.64s)", dir, name, hex, line);
-            break;
-        }
-        for (size_t i = 0; i < N_REQUIRED; i++)
-            if (strcmp(name, k_required_files[i]) == 0) seen[i] = 1;
-        line = nl + 1;
-    }
-    free(text);
-    if (rc) return rc;
-    for (size_t i = 0; i < N_REQUIRED; i++)
-        if (!seen[i]) return ya_fail(err, YA_ERR, "%s: %s does not list %s", dir, MANIFEST_NAME, k_required_files[i]);
-    return YA_OK;
+        return ya_fail(err, YA_ERR, "%s: no %s (incomplete checkpoint)", dir, YA_MANIFEST_NAME);
+    return ya_manifest_verify(dir, k_required_files, N_REQUIRED, err);
 }
 
 /* ---- scanning ------------------------------------------------------------- */
@@ -396,7 +290,7 @@ static void remove_stale_temporaries(const char *out_dir) {
         if (!list[i].temporary || !parse_name(list[i].name, &step, &final, &temporary, &pid)) continue;
         if (pid == (long)getpid() || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
             YaError e;
-            if (remove_tree(list[i].path, &e) == YA_OK) ya_info("removed %s (left by an interrupted save)", list[i].path);
+            if (ya_remove_tree(list[i].path, &e) == YA_OK) ya_info("removed %s (left by an interrupted save)", list[i].path);
         }
     }
     free(list);
@@ -414,13 +308,13 @@ static int keep_last_n(const char *out_dir, int keep, const char *just_saved, Ya
         char mpath[4352];
         YaCheckpointEntry *e = &list[i];
         e->verified = !e->temporary && !e->final &&
-                      ya_path_join(mpath, sizeof mpath, e->path, MANIFEST_NAME, NULL) == YA_OK && ya_path_exists(mpath);
+                      ya_path_join(mpath, sizeof mpath, e->path, YA_MANIFEST_NAME, NULL) == YA_OK && ya_path_exists(mpath);
         complete += (size_t)e->verified;
     }
     int rc = YA_OK;
     for (size_t i = 0; i < n && complete > (size_t)keep; i++) {
         if (!list[i].verified || strcmp(list[i].name, just_saved) == 0) continue;
-        if (remove_tree(list[i].path, err)) { rc = YA_ERR; break; }
+        if (ya_remove_tree(list[i].path, err)) { rc = YA_ERR; break; }
         complete--;
     }
     free(list);
@@ -464,7 +358,7 @@ static int install_dir(const char *tmp, const char *final, YaError *err) {
         return ya_fail(err, YA_ERR, "%s: rename to %s failed: %s", tmp, final, strerror(errno));
     if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) != 0)
         return ya_fail(err, YA_ERR, "%s: cannot replace the existing %s: %s", tmp, final, strerror(errno));
-    return remove_tree(tmp, err); /* tmp now holds the old checkpoint */
+    return ya_remove_tree(tmp, err); /* tmp now holds the old checkpoint */
 }
 
 int ya_checkpoint_save(const YaCheckpointSave *s, char *saved_path, size_t cap, YaError *err) {
@@ -511,13 +405,13 @@ int ya_checkpoint_save(const YaCheckpointSave *s, char *saved_path, size_t cap, 
         json_decref(empty);
     }
     STEP_DONE("run_config.json");
-    if (!rc) rc = write_manifest(tmp, err); /* last: its presence marks the directory complete */
-    STEP_DONE(MANIFEST_NAME);
+    if (!rc) rc = ya_manifest_write(tmp, err); /* last: its presence marks the directory complete */
+    STEP_DONE(YA_MANIFEST_NAME);
 #undef STEP_DONE
     if (!rc) rc = ya_fsync_dir(tmp, err);
     if (!rc) rc = install_dir(tmp, final, err);
     if (rc) {
-        remove_tree(tmp, NULL);
+        ya_remove_tree(tmp, NULL);
         return ya_error_prefix(err, "checkpoint %s", name);
     }
     if (ya_fsync_dir(s->out_dir, err)) return YA_ERR;
