@@ -105,7 +105,8 @@ def make_experiment(work, seeds, arms, effect):
                 for i in range(n):
                     v = base[i] + common[i]
                     if meta[i]["auth_weight"] < 0.3:
-                        v += tok[i] * effect.get(arm, 0.0)
+                        e = effect.get(arm, 0.0)
+                        v += tok[i] * (e[s] if isinstance(e, dict) else e)
                     vals.append(v)
                 nll[(arm, s)] = vals
                 write_jsonl(os.path.join(dumps, f"{arm}-s{s}.jsonl"),
@@ -190,7 +191,23 @@ def test_aggregate(work):
     check(c["diff"] == 0.0 and c["ci"] == [0.0, 0.0], f"identical arms: D 0, CI [0, 0] ({c['ci']})")
     check(res["verdict"].startswith("VERDICT: NOT DEMONSTRATED"), "verdict NOT DEMONSTRATED without an effect")
 
+    # An effect that differs between seeds (−0.03, −0.01, +0.02 nats/token): the interval must
+    # come from the seed level — with three seeds, the all-same resamples have probability
+    # 1/27 > 2.5% each, so it is exactly [−0.03, +0.02] (a documents-only bootstrap would
+    # give the single value −0.0067).
+    shutil.rmtree(work)
+    os.makedirs(work)
+    make_experiment(work, seeds, arms, {"weighted-1.0": {1: -0.03, 2: -0.01, 3: 0.02}})
+    r, out = run_aggregate(work)
+    res = json.load(open(os.path.join(out, "results.json")))
+    c = {(x["arm"], x["vs"]): x for x in res["comparisons"]}[("weighted-1.0", "uniform")]
+    check(abs(c["diff"] - (-0.02 / 3)) < 1e-9 and abs(c["ci"][0] + 0.03) < 1e-9 and abs(c["ci"][1] - 0.02) < 1e-9,
+          f"seed-level spread enters the interval: D {c['diff']:.4f}, CI {c['ci']}")
+    check(abs(res["arm_signal"]["weighted-1.0"]["sd"] - res["arm_signal"]["uniform"]["sd"]) > 1e-3,
+          "the seed SD of the arm reflects its per-seed effects")
+
     # A missing seed is an error that names the arm.
+
     os.remove(os.path.join(work, "nll", "permuted-1.0-s3.jsonl"))
     r, _ = run_aggregate(work)
     check(r.returncode != 0 and "permuted-1.0-s3.jsonl" in r.stderr, "a missing dump is named")
