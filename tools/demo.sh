@@ -83,6 +83,20 @@ run "$BIN" generate --model "$BASE" --adapter "$LORA" --device "$DEVICE" \
   --prompt "The jury said" --max-tokens 24 --temperature 0.8 --top-p 0.95 --seed 1
 
 step "Done"
+# The signal of this one weighted run against its own base; no uniform run to compare it with.
+signal=$(python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))["perplexity"]["distrust_signal"]
+print("%+.4f nats/token, 95%% interval [%+.4f, %+.4f]" % (s["value"], s["ci"][0], s["ci"][1]) if s and s["ci"] else "n/a")' \
+  "$OUT/report.json" 2>/dev/null || echo "n/a")
+cat <<MSG
+Distrust signal of the weighted LoRA vs its base (delta_low - delta_high, $(grep -c '' "$OUT/val-sample.jsonl") val documents):
+  $signal
+  This demo ($PRESET model, $PRETRAIN_STEPS + $LORA_STEPS updates, one seed, no uniform run) is far too
+  small to show whether the distrust weighting changes what a model learns. The controlled
+  experiment (uniform, additive, weighted, a random-permutation control, several seeds, a 56M
+  model on a GPU) is tools/distrust_experiment.sh; protocol and results: docs/EXPERIMENTS.md.
+
+MSG
 cat <<MSG
 Files:
   $OUT/raw/                       the Brown corpus as raw JSONL, one file per genre
