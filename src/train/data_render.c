@@ -5,8 +5,11 @@
  *   completions  with a chat template: [user: prompt, assistant: completion] rendered;
  *                without one: encode(prompt) with BOS, encode(completion) without, EOS.
  *                Supervised: the completion and its end-of-turn/EOS.
- *   chat         the conversation rendered by its template; supervised: the final
- *                assistant message (or every one with --train-on all-assistant).
+ *   chat         the conversation ("messages", or ShareGPT "conversations" mapped to
+ *                roles) rendered by its template; supervised: the final assistant
+ *                message (or every one with --train-on all-assistant), through its
+ *                end-of-turn token (<|eot_id|>, <|im_end|> and the template's "\n"
+ *                after it, </s>), so a fine-tuned model learns to stop.
  * The prompt boundary of an assistant turn k is the token length of messages[0..k)
  * rendered through the generation prompt (mlx-lm's rule); the turn ends at the token
  * length of messages[0..k] rendered. --mask-prompt off supervises every token.
@@ -124,14 +127,10 @@ int ya_data_render(const YaDataRecord *rec, const YaDataConfig *cfg, const YaTok
             return ya_fail(err, YA_ERR,
                            "chat data needs a chat template, and tokenizer_config.json has none we recognise: "
                            "pass --chat-format chatml|llama3|mistral|qwen3");
-        size_t n = json_array_size(rec->messages);
+        size_t n = ya_data_record_messages(rec, NULL); /* ShareGPT turns arrive here as roles */
         YaChatMessage *msgs = calloc(n ? n : 1, sizeof *msgs);
         if (!msgs) return ya_fail(err, YA_ERR, "out of memory");
-        for (size_t i = 0; i < n; i++) {
-            const json_t *m = json_array_get(rec->messages, i);
-            msgs[i].role = json_string_value(json_object_get(m, "role"));
-            msgs[i].content = json_string_value(json_object_get(m, "content"));
-        }
+        ya_data_record_messages(rec, msgs);
         int rc = render_chat(msgs, n, cfg, tok, chat_format, out, err);
         free(msgs);
         if (rc) return YA_ERR;
