@@ -2,7 +2,9 @@
 // token sequences and loss masks (SPEC §5.4, §5.5), built on HuggingFace
 // `tokenizers` (Node binding @anush008/tokenizers) and its own re-implementation
 // of the rendering rules and of the plain-message chat templates, then compared
-// with what `your_ai inspect-data --json` printed, sample by sample, token by token,
+// with what `your_ai inspect-data --json` printed, sample by sample, token by token
+// (a turn ends where the template's render of the conversation so far ends, or at
+// its end-of-turn token when that render is not a prefix of the whole conversation's),
 // including each sample's kind (text, completions, chat:messages, chat:sharegpt),
 // sample weight (weight / loss_weight, 1 when absent; 0 = dropped) and supervised spans.
 //
@@ -103,7 +105,18 @@ async function main() {
         for (let k = 0; k < msgs.length; k++) {
           if (msgs[k].role !== 'assistant' || (k !== last && o.trainOn !== 'all-assistant')) continue;
           const a = (await encode(render(o.chat, msgs.slice(0, k), true, bosStr, eosStr, alwaysGen), false)).length;
-          const e = (await encode(render(o.chat, msgs.slice(0, k + 1), false, bosStr, eosStr, alwaysGen), false)).length;
+          const upto = await encode(render(o.chat, msgs.slice(0, k + 1), false, bosStr, eosStr, alwaysGen), false);
+          let e = upto.length;
+          // a render of the conversation so far that is not a prefix of the whole one (the
+          // original Llama 3 template's trailing assistant header): the turn ends after its
+          // end-of-turn token (ChatML: and the "\n" after it)
+          if (k + 1 < msgs.length && !upto.every((id, t) => id === ids[t])) {
+            const eotStr = o.chat === 'llama3' ? '<|eot_id|>' : o.chat === 'mistral' ? eosStr : '<|im_end|>';
+            const eot = tok.tokenToId(eotStr);
+            const nl = (await encode('\n', false))[0];
+            e = ids.indexOf(eot, a) + 1;
+            if (o.chat === 'chatml' && ids[e] === nl) e++;
+          }
           for (let t = a; t < Math.min(e, ids.length); t++) sup[t] = 1;
         }
       }

@@ -46,8 +46,9 @@ typedef enum YaChatSource {
     YA_CHAT_SOURCE_MESSAGES = 1, /* "messages": [{"role", "content"}] (OpenAI / mlx-lm) */
     YA_CHAT_SOURCE_SHAREGPT = 2, /* "conversations": [{"from", "value"}] (+ optional "system") */
 } YaChatSource;
-/* How one record was understood: "text" | "completions" | "chat:messages" | "chat:sharegpt". */
-const char *ya_data_kind_name(YaDataFormat f, YaChatSource src);
+/* How one record was understood: "text" | "completions" | "chat:messages" |
+ * "chat:messages+tools" (tools offered, tool calls or tool results) | "chat:sharegpt". */
+const char *ya_data_kind_name(YaDataFormat f, YaChatSource src, int has_tools);
 
 typedef enum YaBatchMode {
     YA_BATCH_PAD = 0,  /* one sample per row, right-padded to the longest row */
@@ -124,6 +125,8 @@ typedef struct YaDataRecord {
     const char *completion;
     const json_t *messages; /* chat format: the validated "messages" or "conversations" array */
     const char *system;     /* ShareGPT: the top-level "system" field, or NULL */
+    const json_t *tools;    /* messages: the non-empty "tools" array (tool schemas), or NULL */
+    int has_tools;          /* tools offered, or a turn with tool_calls or role "tool" */
     double w, h;            /* auth_weight, prov_entropy (valid only if has_scores) */
     int has_scores;
     int scored;             /* 1 if w/H came from --score, 2 if from the defaults, 0 from the line */
@@ -144,6 +147,23 @@ int ya_data_record_parse(const json_t *obj, const YaDataConfig *cfg, YaDataForma
  * gpt → assistant; its "system" field first). Returns the count; msgs (when not
  * NULL) needs room for that many. Strings are borrowed from the record's JSON. */
 size_t ya_data_record_messages(const YaDataRecord *rec, YaChatMessage *msgs);
+
+/* A chat record as the renderer takes it: turns (with tool calls) and the tools'
+ * tojson text. Built by ya_data_chat_build, freed by ya_data_chat_free; strings
+ * are borrowed from the record's JSON or owned here. */
+typedef struct YaDataChat {
+    YaChatMessage *msgs;     // [n]
+    YaChatToolCalls *turn_calls; // [n] each turn's tool calls (into calls[])
+    size_t n;
+    const char **tools;  // [n_tools] each tool's schema as tojson (Python json.dumps) text
+    size_t n_tools;
+    YaChatToolCall *calls; // [n_calls] the tool calls of every turn, end to end
+    size_t n_calls;
+    char **owned;        // [n_owned] serialized JSON this struct owns
+    size_t n_owned;
+} YaDataChat;
+int ya_data_chat_build(const YaDataRecord *rec, YaDataChat *out, YaError *err);
+void ya_data_chat_free(YaDataChat *c);
 
 /* The chat role of a ShareGPT "from" value (system, human/user, gpt/assistant),
  * or NULL when it has none we render. */
@@ -247,6 +267,7 @@ typedef struct YaDataStats {
     uint64_t n_dropped_zero_weight; /* sample weight 0: nothing to learn from */
     uint64_t n_weighted;         /* kept samples whose weight is not 1 */
     uint64_t n_by_source[3];     /* kept samples by YaChatSource (0: text or completions) */
+    uint64_t n_with_tools;       /* kept chat samples with tools, tool calls or tool results */
     uint64_t n_truncated;        /* kept samples that lost tokens to max_seq_len */
     uint64_t n_scored;           /* w/H scored on the fly (--score) */
     uint64_t n_defaulted;        /* w/H taken from --default-auth/--default-entropy */

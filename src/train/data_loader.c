@@ -33,6 +33,7 @@ typedef struct DataEntry {
     uint32_t len;     /* tokens after truncation */
     uint32_t n_sup;   /* supervised targets after truncation (≥ 1) */
     uint8_t source;   /* YaChatSource of the line */
+    uint8_t tools;    /* the line offers tools, calls one or carries a tool result */
     double w, h;      /* distrust fields (0 when the run has none) */
     double weight;    /* sample weight (> 0: weight-0 lines are dropped) */
 } DataEntry;
@@ -121,6 +122,7 @@ typedef struct PrepassLine {
     int has_scores;
     double w, h, weight;
     YaChatSource source;
+    int has_tools;
     uint32_t len, n_sup;
     size_t full_len;
     char reason[512];
@@ -161,6 +163,7 @@ static void prepass_render(const YaDataLoader *dl, PrepassLine *pl, const YaData
     pl->h = rec->h;
     pl->weight = rec->weight;
     pl->source = rec->chat_source;
+    pl->has_tools = rec->has_tools;
     pl->len = (uint32_t)seq->len;
     pl->n_sup = (uint32_t)seq->n_sup;
     pl->full_len = seq->full_len;
@@ -191,8 +194,9 @@ static int commit_line(YaDataLoader *dl, uint32_t fi, const PrepassLine *pl, YaB
     dl->stats.n_sup_tokens += pl->n_sup;
     if (pl->weight != 1.0) dl->stats.n_weighted++;
     dl->stats.n_by_source[pl->source]++;
+    if (pl->has_tools) dl->stats.n_with_tools++;
     DataEntry e = {.offset = pl->offset, .line_no = pl->line_no, .file = fi, .len = pl->len, .n_sup = pl->n_sup,
-                   .source = (uint8_t)pl->source, .w = pl->w, .h = pl->h, .weight = pl->weight};
+                   .source = (uint8_t)pl->source, .tools = (uint8_t)pl->has_tools, .w = pl->w, .h = pl->h, .weight = pl->weight};
     return push_entry(dl, &e, err);
 }
 
@@ -395,7 +399,7 @@ void ya_data_sample_info(const YaDataLoader *dl, uint64_t i, double *w, double *
 double ya_data_sample_weight(const YaDataLoader *dl, uint64_t i) { return dl->entries[i].weight; }
 
 const char *ya_data_sample_kind(const YaDataLoader *dl, uint64_t i) {
-    return ya_data_kind_name(dl->format, (YaChatSource)dl->entries[i].source);
+    return ya_data_kind_name(dl->format, (YaChatSource)dl->entries[i].source, dl->entries[i].tools);
 }
 
 void ya_data_sample_source(const YaDataLoader *dl, uint64_t i, const char **path, uint64_t *line) {

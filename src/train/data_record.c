@@ -25,14 +25,16 @@ const char *ya_data_format_name(YaDataFormat f) {
     }
 }
 
-const char *ya_data_kind_name(YaDataFormat f, YaChatSource src) {
+const char *ya_data_kind_name(YaDataFormat f, YaChatSource src, int has_tools) {
     if (f != YA_DATA_CHAT) return ya_data_format_name(f);
-    return src == YA_CHAT_SOURCE_SHAREGPT ? "chat:sharegpt" : "chat:messages";
+    if (src == YA_CHAT_SOURCE_SHAREGPT) return "chat:sharegpt";
+    return has_tools ? "chat:messages+tools" : "chat:messages";
 }
 
 /* ShareGPT speakers (FastChat, Axolotl, LLaMA-Factory) → chat roles. The tool
- * speakers (function_call, observation, tool) have no rendering in the built-in
- * templates and are rejected by check_sharegpt with their own reason. */
+ * speakers (function_call, observation, tool) are not read (their calls are JSON
+ * strings in a dialect of their own) and are rejected by check_sharegpt with
+ * their own reason: tool conversations are written as "messages". */
 const char *ya_sharegpt_role(const char *from) {
     if (strcmp(from, "system") == 0) return "system";
     if (strcmp(from, "human") == 0 || strcmp(from, "user") == 0) return "user";
@@ -88,16 +90,35 @@ static int get_string(const json_t *obj, const char *key, int allow_empty, const
     return YA_OK;
 }
 
-/* Tools are not rendered by any built-in template: a line that carries them is
- * refused by name rather than trained on with the tool parts silently dropped. */
-static const char k_no_tools[] = "the built-in chat templates render plain system/user/assistant turns only";
+/* "tools" on a messages line: absent, null or empty = none; else an array of
+ * tool schemas (objects), rendered by templates that take tools (qwen3). */
+static int check_tools_field(const json_t *obj, const json_t **tools, char *reason, size_t cap) {
+    const json_t *t = json_object_get(obj, "tools");
+    *tools = NULL;
+    if (!t || json_is_null(t) || (json_is_array(t) && json_array_size(t) == 0)) return YA_OK;
+    if (!json_is_array(t)) return bad(reason, cap, "'tools' must be an array of tool schemas (objects)");
+    for (size_t i = 0; i < json_array_size(t); i++)
+        if (!json_is_object(json_array_get(t, i))) return bad(reason, cap, "tools[%zu] must be an object (a tool schema)", i);
+    *tools = t;
+    return YA_OK;
+}
 
-static int check_tools_field(const json_t *obj, char *reason, size_t cap) {
-    const json_t *tools = json_object_get(obj, "tools");
-    if (!tools || json_is_null(tools) || (json_is_array(tools) && json_array_size(tools) == 0) ||
-        (json_is_string(tools) && json_string_length(tools) == 0))
-        return YA_OK;
-    return bad(reason, cap, "'tools': tool definitions are not supported (%s)", k_no_tools);
+/* One entry of an assistant's tool_calls: {"function": {"name", "arguments"}} (OpenAI)
+ * or {"name", "arguments"}; arguments an object or a JSON string. */
+static int check_tool_call(const json_t *tc, const char *where, char *reason, size_t cap) {
+    if (!json_is_object(tc)) return bad(reason, cap, "%s must be an object", where);
+    const json_t *fn = json_object_get(tc, "function");
+    if (fn && !json_is_null(fn)) {
+        if (!json_is_object(fn)) return bad(reason, cap, "%s.function must be an object", where);
+        tc = fn;
+    }
+    const json_t *name = json_object_get(tc, "name"), *args = json_object_get(tc, "arguments");
+    if (!json_is_string(name) || json_string_length(name) == 0 || strlen(json_string_value(name)) != json_string_length(name))
+        return bad(reason, cap, "%s%s.name must be a non-empty string", where, fn ? ".function" : "");
+    if (!args || json_is_null(args)) return bad(reason, cap, "%s%s.arguments is missing", where, fn ? ".function" : "");
+    if (json_is_string(args) && strlen(json_string_value(args)) != json_string_length(args))
+        return bad(reason, cap, "%s%s.arguments contains a NUL character (\\u0000)", where, fn ? ".function" : "");
+    return YA_OK;
 }
 
 /* The content of one turn: a string without NUL characters. */
@@ -108,12 +129,13 @@ static int check_content(const json_t *v, const char *where, const char *key, ch
     return YA_OK;
 }
 
-static int check_messages(const json_t *obj, const YaDataConfig *cfg, char *reason, size_t cap) {
+static int check_messages(const json_t *obj, const YaDataConfig *cfg, YaDataRecord *rec, char *reason, size_t cap) {
     const json_t *msgs = json_object_get(obj, "messages");
     if (!json_is_array(msgs)) return bad(reason, cap, "'messages' must be an array");
     size_t n = json_array_size(msgs);
     if (n == 0) return bad(reason, cap, "'messages' is empty");
-    if (check_tools_field(obj, reason, cap)) return YA_ERR;
+    if (check_tools_field(obj, &rec->tools, reason, cap)) return YA_ERR;
+    rec->has_tools = rec->tools != NULL;
     size_t n_assistant = 0;
     for (size_t i = 0; i < n; i++) {
         const json_t *m = json_array_get(msgs, i);
@@ -123,13 +145,24 @@ static int check_messages(const json_t *obj, const YaDataConfig *cfg, char *reas
         const json_t *role = json_object_get(m, "role"), *content = json_object_get(m, "content");
         if (!json_is_string(role)) return bad(reason, cap, "%s.role must be a string", where);
         const char *r = json_string_value(role);
-        if (strcmp(r, "tool") == 0 || strcmp(r, "function") == 0 || strcmp(r, "ipython") == 0)
-            return bad(reason, cap, "%s.role '%s': tool results are not supported (%s)", where, r, k_no_tools);
-        if (strcmp(r, "system") != 0 && strcmp(r, "user") != 0 && strcmp(r, "assistant") != 0)
-            return bad(reason, cap, "%s.role '%s' is not system, user or assistant", where, r);
+        if (strcmp(r, "function") == 0 || strcmp(r, "ipython") == 0)
+            return bad(reason, cap, "%s.role '%s' is not read: give tool results the role 'tool'", where, r);
+        if (strcmp(r, "system") != 0 && strcmp(r, "user") != 0 && strcmp(r, "assistant") != 0 && strcmp(r, "tool") != 0)
+            return bad(reason, cap, "%s.role '%s' is not system, user, assistant or tool", where, r);
+        if (strcmp(r, "tool") == 0) rec->has_tools = 1;
         const json_t *calls = json_object_get(m, "tool_calls");
-        if (calls && !json_is_null(calls) && !(json_is_array(calls) && json_array_size(calls) == 0))
-            return bad(reason, cap, "%s.tool_calls: tool calls are not supported (%s)", where, k_no_tools);
+        if (calls && !json_is_null(calls) && !(json_is_array(calls) && json_array_size(calls) == 0)) {
+            if (strcmp(r, "assistant") != 0) return bad(reason, cap, "%s.tool_calls: only an assistant turn calls tools", where);
+            if (!json_is_array(calls)) return bad(reason, cap, "%s.tool_calls must be an array", where);
+            for (size_t k = 0; k < json_array_size(calls); k++) {
+                char w2[96];
+                snprintf(w2, sizeof w2, "%s.tool_calls[%zu]", where, k);
+                if (check_tool_call(json_array_get(calls, k), w2, reason, cap)) return YA_ERR;
+            }
+            rec->has_tools = 1;
+            if (!json_is_string(content))
+                return bad(reason, cap, "%s.content must be a string (\"\" for a turn that only calls tools)", where);
+        }
         if (json_object_get(m, "weight") || json_object_get(m, "loss_weight"))
             return bad(reason, cap,
                        "%s.%s: per-turn weights are not supported (a record-level 'weight' scales the whole sample; "
@@ -150,7 +183,10 @@ static int check_sharegpt(const json_t *obj, const YaDataConfig *cfg, const char
     if (!json_is_array(conv)) return bad(reason, cap, "'conversations' must be an array");
     size_t n = json_array_size(conv);
     if (n == 0) return bad(reason, cap, "'conversations' is empty");
-    if (check_tools_field(obj, reason, cap)) return YA_ERR;
+    const json_t *tools = json_object_get(obj, "tools");
+    if (tools && !json_is_null(tools) && !(json_is_array(tools) && json_array_size(tools) == 0) &&
+        !(json_is_string(tools) && json_string_length(tools) == 0))
+        return bad(reason, cap, "'tools' is not read on ShareGPT lines: write tool conversations as 'messages' with tool_calls");
     *system = NULL;
     const json_t *sys = json_object_get(obj, "system");
     if (sys && !json_is_null(sys)) {
@@ -172,7 +208,10 @@ static int check_sharegpt(const json_t *obj, const YaDataConfig *cfg, const char
         if (!role) {
             if (strcmp(f, "function_call") == 0 || strcmp(f, "observation") == 0 || strcmp(f, "tool") == 0 ||
                 strcmp(f, "function") == 0)
-                return bad(reason, cap, "%s.from '%s': tool turns are not supported (%s)", where, f, k_no_tools);
+                return bad(reason, cap,
+                           "%s.from '%s': ShareGPT tool turns are not read (write tool conversations as 'messages' with "
+                           "tool_calls and role 'tool')",
+                           where, f);
             return bad(reason, cap, "%s.from '%s' is not system, human, user, gpt or assistant", where, f);
         }
         if (*system && strcmp(role, "system") == 0)
@@ -209,6 +248,65 @@ size_t ya_data_record_messages(const YaDataRecord *rec, YaChatMessage *msgs) {
         }
     }
     return k;
+}
+
+void ya_data_chat_free(YaDataChat *c) {
+    for (size_t i = 0; i < c->n_owned; i++) free(c->owned[i]);
+    free(c->owned);
+    free(c->msgs);
+    free(c->turn_calls);
+    free(c->tools);
+    free(c->calls);
+    memset(c, 0, sizeof *c);
+}
+
+/* Keeps a tojson text owned by c; NULL when out of memory. */
+static const char *own_json(YaDataChat *c, const json_t *v) {
+    char *s = ya_json_dumps_python(v);
+    if (!s) return NULL;
+    c->owned[c->n_owned++] = s;
+    return s;
+}
+
+int ya_data_chat_build(const YaDataRecord *rec, YaDataChat *c, YaError *err) {
+    memset(c, 0, sizeof *c);
+    c->n = ya_data_record_messages(rec, NULL);
+    c->n_tools = rec->tools ? json_array_size(rec->tools) : 0;
+    size_t n_calls = 0;
+    if (rec->chat_source == YA_CHAT_SOURCE_MESSAGES)
+        for (size_t i = 0; i < json_array_size(rec->messages); i++) {
+            const json_t *calls = json_object_get(json_array_get(rec->messages, i), "tool_calls");
+            if (json_is_array(calls)) n_calls += json_array_size(calls);
+        }
+    c->msgs = calloc(c->n ? c->n : 1, sizeof *c->msgs);
+    c->turn_calls = calloc(c->n ? c->n : 1, sizeof *c->turn_calls);
+    c->tools = calloc(c->n_tools ? c->n_tools : 1, sizeof *c->tools);
+    c->calls = calloc(n_calls ? n_calls : 1, sizeof *c->calls);
+    c->owned = calloc(c->n_tools + n_calls + 1, sizeof *c->owned);
+    if (!c->msgs || !c->turn_calls || !c->tools || !c->calls || !c->owned) goto oom;
+    ya_data_record_messages(rec, c->msgs);
+    for (size_t t = 0; t < c->n_tools; t++)
+        if (!(c->tools[t] = own_json(c, json_array_get(rec->tools, t)))) goto oom;
+    if (rec->chat_source != YA_CHAT_SOURCE_MESSAGES) return YA_OK;
+    for (size_t i = 0; i < c->n; i++) {
+        const json_t *calls = json_object_get(json_array_get(rec->messages, i), "tool_calls");
+        if (!json_is_array(calls) || json_array_size(calls) == 0) continue;
+        c->turn_calls[i] = (YaChatToolCalls){c->calls + c->n_calls, json_array_size(calls)};
+        for (size_t k = 0; k < json_array_size(calls); k++) {
+            const json_t *tc = json_array_get(calls, k), *fn = json_object_get(tc, "function");
+            if (json_is_object(fn)) tc = fn; /* the template's `if tool_call.function` */
+            const json_t *args = json_object_get(tc, "arguments");
+            YaChatToolCall *out = &c->calls[c->n_calls++];
+            out->name = json_string_value(json_object_get(tc, "name"));
+            /* `arguments is string` → printed verbatim, else tojson */
+            out->arguments = json_is_string(args) ? json_string_value(args) : own_json(c, args);
+            if (!out->arguments) goto oom;
+        }
+    }
+    return YA_OK;
+oom:
+    ya_data_chat_free(c);
+    return ya_fail(err, YA_ERR, "out of memory (or a non-finite number) serialising the tools");
 }
 
 /* The optional sample weight: "weight" or "loss_weight" (not both), finite >= 0. */
@@ -366,7 +464,7 @@ int ya_data_record_parse(const json_t *obj, const YaDataConfig *cfg, YaDataForma
         break;
     case YA_DATA_CHAT:
         if (json_object_get(obj, "messages")) {
-            if (check_messages(obj, cfg, reason, cap)) return YA_ERR;
+            if (check_messages(obj, cfg, rec, reason, cap)) return YA_ERR;
             rec->chat_source = YA_CHAT_SOURCE_MESSAGES;
             rec->messages = json_object_get(obj, "messages");
         } else {

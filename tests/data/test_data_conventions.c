@@ -5,6 +5,8 @@
  *    trained assistant turn, and EOS is one for completions without a template;
  *  - ShareGPT "conversations" give exactly the ids and masks of the equivalent
  *    "messages" line, and both spellings mix in one file;
+ *  - a tool conversation (qwen3): the tool-call turn and the answers supervised
+ *    through their <|im_end|>, tool results never;
  *  - per-record "weight"/"loss_weight" reach the batch, weight 0 drops the sample.
  *
  *   test_data_conventions MISTRAL_DIR LLAMA3_DIR QWEN3_DIR SCRATCH_DIR */
@@ -110,6 +112,11 @@ static void check_end_of_turn(const YaTokenizer *tok, YaChatFormat fmt, const ch
                 CHECK_MSG(supervised(b, t + 1) == trained, "%s: the \"\\n\" after turn %d's %s: supervised %d, want %d",
                           ya_chat_format_name(fmt), turn, eot, supervised(b, t + 1), trained);
             }
+            /* the turn ends there: the next turn's header is prompt */
+            int next = t + 1 + newline_after;
+            if (turn < 4 && next < b->row_len[0])
+                CHECK_MSG(!supervised(b, next), "%s --train-on %s: token %d after turn %d's %s is supervised",
+                          ya_chat_format_name(fmt), all ? "all-assistant" : "final", b->ids[next], turn, eot);
         }
         CHECK_MSG(seen == (per_turn ? 5 : 2), "%s: %d end-of-turn tokens", ya_chat_format_name(fmt), seen);
         printf("%s --train-on %s: %d x %s, the assistant's supervised\n", ya_chat_format_name(fmt),
@@ -209,6 +216,67 @@ static void test_sharegpt(const YaTokenizer *mistral, const YaTokenizer *qwen) {
     CHECK_MSG(strstr(err.message, want) != NULL, "error '%s' lacks '%s'", err.message, want);
 }
 
+/* ---- tool conversations (qwen3) ------------------------------------------------------------- */
+
+/* Row 0's supervised targets decoded, region by region, into regions[] (at most 8). */
+static int supervised_regions(const YaTokenizer *tok, const YaBatch *b, char regions[][1024], int max) {
+    int n_regions = 0, n = 0;
+    int32_t run[1024];
+    for (int t = 0; t <= b->row_len[0]; t++) {
+        int on = t < b->row_len[0] && b->targets[t] >= 0;
+        if (on && n < 1024) run[n++] = b->targets[t];
+        if (!on && n) {
+            char *text = NULL;
+            size_t len = 0;
+            YaError err = {0};
+            if (n_regions < max && ya_tokenizer_decode(tok, run, (size_t)n, 0, &text, &len, &err) == YA_OK)
+                snprintf(regions[n_regions++], 1024, "%s", text);
+            free(text);
+            n = 0;
+        }
+    }
+    return n_regions;
+}
+
+/* Under --train-on all-assistant the tool-call turn is supervised through its
+ * </tool_call><|im_end|>\n, the final answers too, and the tool results never. */
+static void test_tool_masks(const YaTokenizer *qwen) {
+    const char *path = write_file(
+        "tools.jsonl",
+        "{\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\"}}}],"
+        "\"messages\":[{\"role\":\"user\",\"content\":\"Weather in Oslo?\"},"
+        "{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
+        "\"arguments\":{\"city\":\"Oslo\"}}}]},{\"role\":\"tool\",\"content\":\"{\\\"temp\\\": 4}\"},"
+        "{\"role\":\"assistant\",\"content\":\"4 degrees.\"}]}\n");
+    for (int all = 0; all <= 1; all++) {
+        YaDataConfig cfg;
+        ya_data_config_default(&cfg);
+        cfg.need_scores = 0;
+        cfg.batch_size = 1;
+        cfg.train_on = all ? YA_TRAIN_ON_ALL_ASSISTANT : YA_TRAIN_ON_FINAL;
+        YaDataLoader *dl = open1(&cfg, qwen, path); /* qwen3: the tokenizer's own template */
+        if (!dl) return;
+        CHECK(strcmp(ya_data_sample_kind(dl, 0), "chat:messages+tools") == 0 && ya_data_stats(dl)->n_with_tools == 1);
+        const YaBatch *b = NULL;
+        YaError err = {0};
+        CHECK(ya_data_next(dl, &b, &err) == YA_OK);
+        char regions[8][1024];
+        int n = b ? supervised_regions(qwen, b, regions, 8) : 0;
+        const char *call = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}\n</tool_call><|im_end|>\n";
+        const char *answer = "4 degrees.<|im_end|>\n";
+        CHECK_MSG(n == (all ? 2 : 1), "tools --train-on %s: %d supervised regions", all ? "all-assistant" : "final", n);
+        if (all && n == 2) CHECK_MSG(strcmp(regions[0], call) == 0, "tool-call turn supervised as '%s'", regions[0]);
+        if (n >= 1) {
+            const char *last = regions[n - 1];
+            size_t ll = strlen(last), la = strlen(answer);
+            CHECK_MSG(ll >= la && strcmp(last + ll - la, answer) == 0, "final turn supervised as '%s'", last);
+        }
+        for (int i = 0; i < n; i++) CHECK_MSG(!strstr(regions[i], "tool_response"), "a tool result is supervised: '%s'", regions[i]);
+        printf("tools --train-on %s: %d supervised regions, tool results unsupervised\n", all ? "all-assistant" : "final", n);
+        ya_data_close(dl);
+    }
+}
+
 /* ---- sample weights ------------------------------------------------------------------------- */
 
 static void test_weights(const YaTokenizer *tok) {
@@ -260,6 +328,7 @@ int main(int argc, char **argv) {
     check_end_of_turn(mistral, YA_CHAT_MISTRAL, "</s>", 0, 0);
     check_completion_eos(mistral);
     test_sharegpt(mistral, qwen);
+    test_tool_masks(qwen);
     test_weights(mistral);
     ya_tokenizer_free(mistral);
     ya_tokenizer_free(llama3);
