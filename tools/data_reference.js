@@ -2,7 +2,11 @@
 // token sequences and loss masks (SPEC §5.4, §5.5), built on HuggingFace
 // `tokenizers` (Node binding @anush008/tokenizers) and its own re-implementation
 // of the rendering rules and of the plain-message chat templates, then compared
-// with what `your_ai inspect-data --json` printed, sample by sample, token by token.
+// with what `your_ai inspect-data --json` printed, sample by sample, token by token
+// (a turn ends where the template's render of the conversation so far ends, or at
+// its end-of-turn token when that render is not a prefix of the whole conversation's),
+// including each sample's kind (text, completions, chat:messages, chat:sharegpt),
+// sample weight (weight / loss_weight, 1 when absent; 0 = dropped) and supervised spans.
 //
 //   node tools/data_reference.js NODE_MODULES MODEL_DIR DATA.jsonl INSPECT.jsonl [options]
 //   options: --max-seq-length N (1024) --mask-prompt on|off (on) --train-on final|all-assistant
@@ -69,6 +73,17 @@ async function main() {
   const alwaysGen = typeof cfg.chat_template === 'string' && !cfg.chat_template.includes('add_generation_prompt');
   const encode = async (s, special) => Array.from((await tok.encode(s, null, { addSpecialTokens: special })).getIds());
 
+  // ShareGPT speakers as FastChat / LLaMA-Factory name them
+  const SHAREGPT = { system: 'system', human: 'user', user: 'user', gpt: 'assistant', assistant: 'assistant' };
+  const chatTurns = (obj) => {
+    if (obj.messages) return obj.messages;
+    const turns = obj.conversations.map((t) => {
+      if (!(t.from in SHAREGPT)) throw new Error('unknown ShareGPT speaker ' + t.from);
+      return { role: SHAREGPT[t.from], content: t.value };
+    });
+    return obj.system ? [{ role: 'system', content: obj.system }, ...turns] : turns;
+  };
+
   // line number → { ids, sup } (before truncation)
   const ref = new Map();
   const lines = fs.readFileSync(dataPath, 'utf8').split('\n');
@@ -77,8 +92,12 @@ async function main() {
     const obj = JSON.parse(lines[i]);
     let ids = [], sup = [];
     const push = (v, s) => { for (const id of v) { ids.push(id); sup.push(s); } };
-    if (obj.messages || (obj.prompt !== undefined && o.chat !== 'none')) {
-      const msgs = obj.messages || [{ role: 'user', content: obj.prompt }, { role: 'assistant', content: obj.completion }];
+    const isChat = obj.messages !== undefined || obj.conversations !== undefined;
+    const kind = obj.messages !== undefined ? 'chat:messages' : obj.conversations !== undefined ? 'chat:sharegpt'
+      : obj.prompt !== undefined && obj.completion !== undefined ? 'completions' : 'text';
+    const weight = obj.weight ?? obj.loss_weight ?? 1;
+    if (isChat || (obj.prompt !== undefined && o.chat !== 'none')) {
+      const msgs = isChat ? chatTurns(obj) : [{ role: 'user', content: obj.prompt }, { role: 'assistant', content: obj.completion }];
       ids = await encode(render(o.chat, msgs, false, bosStr, eosStr, alwaysGen), false);
       sup = ids.map(() => (o.maskPrompt ? 0 : 1));
       if (o.maskPrompt) {
@@ -86,7 +105,18 @@ async function main() {
         for (let k = 0; k < msgs.length; k++) {
           if (msgs[k].role !== 'assistant' || (k !== last && o.trainOn !== 'all-assistant')) continue;
           const a = (await encode(render(o.chat, msgs.slice(0, k), true, bosStr, eosStr, alwaysGen), false)).length;
-          const e = (await encode(render(o.chat, msgs.slice(0, k + 1), false, bosStr, eosStr, alwaysGen), false)).length;
+          const upto = await encode(render(o.chat, msgs.slice(0, k + 1), false, bosStr, eosStr, alwaysGen), false);
+          let e = upto.length;
+          // a render of the conversation so far that is not a prefix of the whole one (the
+          // original Llama 3 template's trailing assistant header): the turn ends after its
+          // end-of-turn token (ChatML: and the "\n" after it)
+          if (k + 1 < msgs.length && !upto.every((id, t) => id === ids[t])) {
+            const eotStr = o.chat === 'llama3' ? '<|eot_id|>' : o.chat === 'mistral' ? eosStr : '<|im_end|>';
+            const eot = tok.tokenToId(eotStr);
+            const nl = (await encode('\n', false))[0];
+            e = ids.indexOf(eot, a) + 1;
+            if (o.chat === 'chatml' && ids[e] === nl) e++;
+          }
           for (let t = a; t < Math.min(e, ids.length); t++) sup[t] = 1;
         }
       }
@@ -100,7 +130,14 @@ async function main() {
     }
     ids = ids.slice(0, o.maxSeq);
     sup = sup.slice(0, o.maxSeq);
-    ref.set(i + 1, { ids, sup, nSup: sup.slice(1).reduce((x, y) => x + y, 0) });
+    const spans = [];
+    for (let t = 1; t < sup.length; t++)
+      if (sup[t]) {
+        if (spans.length && spans[spans.length - 1][1] === t) spans[spans.length - 1][1] = t + 1;
+        else spans.push([t, t + 1]);
+      }
+    const nSup = weight > 0 ? sup.slice(1).reduce((x, y) => x + y, 0) : 0; // weight 0: dropped like n_sup 0
+    ref.set(i + 1, { ids, sup, nSup, kind, weight, spans });
   }
 
   const errors = [];
@@ -121,6 +158,10 @@ async function main() {
       if (!r) { fail(`${where}: no reference for this line`); continue; }
       if (s.len !== r.ids.length) fail(`${where}: ${s.len} tokens, reference ${r.ids.length}`);
       if (s.n_sup !== r.nSup) fail(`${where}: ${s.n_sup} supervised, reference ${r.nSup}`);
+      if (s.kind !== r.kind) fail(`${where}: kind ${s.kind}, reference ${r.kind}`);
+      if (s.weight !== r.weight) fail(`${where}: weight ${s.weight}, reference ${r.weight}`);
+      if (JSON.stringify(s.sup_spans) !== JSON.stringify(r.spans))
+        fail(`${where}: supervised spans ${JSON.stringify(s.sup_spans)}, reference ${JSON.stringify(r.spans)}`);
       for (let t = 0; t < Math.min(s.len, r.ids.length); t++) {
         const c = s.start + t;
         covered[s.row][c] = true;

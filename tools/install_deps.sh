@@ -15,6 +15,7 @@ declare -A CHECK=(
   [libdnnl-dev]="test -f /usr/include/dnnl.h" # oneDNN (no .pc file): bf16 GEMMs of train --matmul bf16
   [python3-torch]="/usr/bin/python3 -c 'import torch'"
   [python3-numpy]="/usr/bin/python3 -c 'import numpy'"
+  [python3-jinja2]="/usr/bin/python3 -c 'import jinja2'" # HF's chat-template engine: tools/hf_chat_render.py
   [nodejs]="command -v node"
   [npm]="command -v npm"
 )

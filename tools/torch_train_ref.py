@@ -13,12 +13,13 @@ gradients. The model directory is read with tools/torch_llama_ref.py's loader.
 SPEC keys: train (lora|full), rank, alpha, targets (list of q,k,v,o,gate,up,down),
 layers (-1 = all, N = last N), mode (off|additive|weighted), lambda, dalpha (the
 distrust α), lens (row lengths; rows are right-padded to max(lens)), prompt
-(leading unsupervised targets per row), seed, and for an optimizer run: steps,
-lr, warmup, max_steps, max_grad_norm, wd.
+(leading unsupervised targets per row), sample_weights (per-row sample weights
+s_i, default all 1: a row counts as s_i copies of itself), seed, and for an
+optimizer run: steps, lr, warmup, max_steps, max_grad_norm, wd.
 
 FILE receives (all float64 unless said): ids/targets [B,T] I32 (target -1 = no
 loss), lens [B] I32, w/H [B] (per-sample authority weight and provenance
-entropy), init.<key> F32 initial LoRA factors (PEFT keys), loss [1] (the step
+entropy), sample_weight [B] (only when the spec gives sample_weights), init.<key> F32 initial LoRA factors (PEFT keys), loss [1] (the step
 objective at the initial parameters), distrust_mean [1], grad.<key> (its
 gradient; HF names in full mode), and with steps > 0: losses [steps] (the
 objective before each update) and final.<key> (parameters after the run).
@@ -118,16 +119,18 @@ def omegas(w, H, alpha, lam, w_min=0.05, w_max=20.0):
     return (1.0 - lam) + lam * (r / r.mean())
 
 
-def objective(logp, targets, mode, om):
-    """The step loss whose gradient the engine must produce."""
+def objective(logp, targets, mode, om, sw):
+    """The step loss whose gradient the engine must produce. sw: sample weights s_i;
+    a sample of weight s_i counts as s_i copies of itself in the batch."""
     mask = torch.from_numpy(targets >= 0)
     tgt = torch.from_numpy(np.where(targets >= 0, targets, 0)).long()
     nll = -logp.gather(-1, tgt[..., None])[..., 0] * mask  # [B, T]
-    if mode in ("off", "additive"):
-        return nll.sum() / mask.sum()
+    s = torch.from_numpy(sw)
     n_i = mask.sum(1)  # each row is one sample (pad mode)
-    ce_i = nll.sum(1) / n_i
-    return (torch.from_numpy(om) * ce_i).sum() / len(om)
+    if mode in ("off", "additive"):  # token-pooled: Σ_i s_i Σ_t nll / Σ_i s_i n_i
+        return (s * nll.sum(1)).sum() / (s * n_i).sum()
+    ce_i = nll.sum(1) / n_i  # weighted: Σ_i s_i ω_i CE_i / Σ_i s_i
+    return (s * torch.from_numpy(om) * ce_i).sum() / s.sum()
 
 
 def schedule(u, lr0, W, S):
@@ -153,6 +156,8 @@ def run_case(a):
     H = rng.uniform(0.5, 6.0, B)
     mode, lam, dalpha = spec.get("mode", "off"), spec.get("lambda", 0.6), spec.get("dalpha", 2.7)
     om = omegas(w, H, dalpha, lam)
+    sw = np.array(spec.get("sample_weights", [1.0] * B), dtype=np.float64)
+    assert sw.shape == (B,), "sample_weights needs one value per row"
 
     W = {k: torch.from_numpy(v) for k, v in Wnp.items()}
     lora, params, out = {}, [], []
@@ -182,11 +187,13 @@ def run_case(a):
             W[name] = W[name].clone().requires_grad_(True)
             params.append((name, W[name]))
 
-    loss = objective(forward_nll(cfg, W, lora, scale, ids), targets, mode, om)
+    loss = objective(forward_nll(cfg, W, lora, scale, ids), targets, mode, om, sw)
     grads = torch.autograd.grad(loss, [t for _, t in params])
     out += [("ids", "I32", ids), ("targets", "I32", targets), ("lens", "I32", np.array(lens, dtype=np.int32)),
             ("w", "F64", w), ("H", "F64", H), ("loss", "F64", np.array([loss.item()])),
             ("distrust_mean", "F64", np.array([distrust(w, H, dalpha).mean()]))]
+    if "sample_weights" in spec:
+        out.append(("sample_weight", "F64", sw))
     out += [(f"grad.{n}", "F64", g.detach().numpy()) for (n, _), g in zip(params, grads)]
 
     steps = spec.get("steps", 0)
@@ -198,7 +205,7 @@ def run_case(a):
         losses = []
         for _ in range(steps):
             opt.zero_grad()
-            loss = objective(forward_nll(cfg, W, lora, scale, ids), targets, mode, om)
+            loss = objective(forward_nll(cfg, W, lora, scale, ids), targets, mode, om, sw)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(tensors, spec["max_grad_norm"])
             opt.step()

@@ -36,9 +36,19 @@ typedef enum YaDataFormat {
     YA_DATA_AUTO = 0,        /* detect from the first line that has a known shape */
     YA_DATA_TEXT = 1,        /* {"text"} */
     YA_DATA_COMPLETIONS = 2, /* {"prompt","completion"} */
-    YA_DATA_CHAT = 3,        /* {"messages":[{"role","content"}...]} */
+    YA_DATA_CHAT = 3,        /* {"messages":[{"role","content"}...]} or ShareGPT {"conversations":[{"from","value"}...]} */
 } YaDataFormat;
 const char *ya_data_format_name(YaDataFormat f); /* "text" | "completions" | "chat" | "auto" */
+
+/* How a chat record spells its turns. Both are the chat format: one data set may mix them. */
+typedef enum YaChatSource {
+    YA_CHAT_SOURCE_NONE = 0,     /* not a chat record */
+    YA_CHAT_SOURCE_MESSAGES = 1, /* "messages": [{"role", "content"}] (OpenAI / mlx-lm) */
+    YA_CHAT_SOURCE_SHAREGPT = 2, /* "conversations": [{"from", "value"}] (+ optional "system") */
+} YaChatSource;
+/* How one record was understood: "text" | "completions" | "chat:messages" |
+ * "chat:messages+tools" (tools offered, tool calls or tool results) | "chat:sharegpt". */
+const char *ya_data_kind_name(YaDataFormat f, YaChatSource src, int has_tools);
 
 typedef enum YaBatchMode {
     YA_BATCH_PAD = 0,  /* one sample per row, right-padded to the longest row */
@@ -118,13 +128,19 @@ static inline YaDataScorer ya_data_citation_scorer(const YaScorer *s) {
 
 typedef struct YaDataRecord {
     YaDataFormat format;
+    YaChatSource chat_source; /* chat format: which spelling the line used */
     const char *text;       /* text format (borrowed from the JSON object) */
     const char *prompt;     /* completions format */
     const char *completion;
-    const json_t *messages; /* chat format: the validated "messages" array */
+    const json_t *messages; /* chat format: the validated "messages" or "conversations" array */
+    const char *system;     /* ShareGPT: the top-level "system" field, or NULL */
+    const json_t *tools;    /* messages: the non-empty "tools" array (tool schemas), or NULL */
+    int has_tools;          /* tools offered, or a turn with tool_calls or role "tool" */
     double w, h;            /* auth_weight, prov_entropy (valid only if has_scores) */
     int has_scores;
     int scored;             /* 1 if w/H came from --score, 2 if from the defaults, 0 from the line */
+    double weight;          /* the sample weight: "weight" / "loss_weight", finite >= 0; 1 when absent */
+    int has_weight;         /* the line carried one */
 } YaDataRecord;
 
 /* Validates one JSON object against the schema (SPEC §5.1, §5.4, §2.2).
@@ -135,6 +151,32 @@ typedef struct YaDataRecord {
  * bad ("auth_weight 1.5 is outside [0, 0.99]", ...). Never prints. */
 int ya_data_record_parse(const json_t *obj, const YaDataConfig *cfg, YaDataFormat *format, const YaDataScorer *scorer,
                          YaDataRecord *rec, char *reason, size_t reason_cap);
+
+/* A chat record's turns as (role, content), ShareGPT roles mapped (human → user,
+ * gpt → assistant; its "system" field first). Returns the count; msgs (when not
+ * NULL) needs room for that many. Strings are borrowed from the record's JSON. */
+size_t ya_data_record_messages(const YaDataRecord *rec, YaChatMessage *msgs);
+
+/* A chat record as the renderer takes it: turns (with tool calls) and the tools'
+ * tojson text. Built by ya_data_chat_build, freed by ya_data_chat_free; strings
+ * are borrowed from the record's JSON or owned here. */
+typedef struct YaDataChat {
+    YaChatMessage *msgs;     // [n]
+    YaChatToolCalls *turn_calls; // [n] each turn's tool calls (into calls[])
+    size_t n;
+    const char **tools;  // [n_tools] each tool's schema as tojson (Python json.dumps) text
+    size_t n_tools;
+    YaChatToolCall *calls; // [n_calls] the tool calls of every turn, end to end
+    size_t n_calls;
+    char **owned;        // [n_owned] serialized JSON this struct owns
+    size_t n_owned;
+} YaDataChat;
+int ya_data_chat_build(const YaDataRecord *rec, YaDataChat *out, YaError *err);
+void ya_data_chat_free(YaDataChat *c);
+
+/* The chat role of a ShareGPT "from" value (system, human/user, gpt/assistant),
+ * or NULL when it has none we render. */
+const char *ya_sharegpt_role(const char *from);
 
 /* ---- rendering (data_render.c) ------------------------------------------------ */
 
@@ -168,6 +210,7 @@ typedef struct YaDataSeq {
     const uint8_t *sup; // [len]
     int len;            /* ≤ max_seq_len */
     double w, h;        /* distrust fields (0 when the run has none) */
+    double weight;      /* sample weight (≥ 0; 1 = plain): scales the sample's share of the loss */
     uint64_t index;     /* dataset sample index (position in the loader's index) */
     uint64_t epoch;     /* epoch the sample was drawn in */
 } YaDataSeq;
@@ -177,6 +220,7 @@ typedef struct YaBatchSample {
     int row, start, len; /* tokens [start, start+len) of row `row` */
     int n_sup;           /* supervised targets of this document inside the batch (≥ 1) */
     double w, h;
+    double weight;       /* sample weight (loss_modes.h says how it enters the loss) */
     uint64_t index, epoch;
 } YaBatchSample;
 
@@ -233,6 +277,10 @@ typedef struct YaDataStats {
     uint64_t n_bad;              /* bad lines skipped (--on-bad-line skip) */
     uint64_t n_dropped_truncated;/* supervised part entirely past max_seq_len */
     uint64_t n_dropped_empty;    /* no supervised target at all (e.g. a one-token text) */
+    uint64_t n_dropped_zero_weight; /* sample weight 0: nothing to learn from */
+    uint64_t n_weighted;         /* kept samples whose weight is not 1 */
+    uint64_t n_by_source[3];     /* kept samples by YaChatSource (0: text or completions) */
+    uint64_t n_with_tools;       /* kept chat samples with tools, tool calls or tool results */
     uint64_t n_truncated;        /* kept samples that lost tokens to max_seq_len */
     uint64_t n_scored;           /* w/H scored on the fly (--score) */
     uint64_t n_defaulted;        /* w/H taken from --default-auth/--default-entropy */
@@ -269,6 +317,10 @@ int ya_data_set_cursor(YaDataLoader *dl, const YaDataCursor *c, YaError *err);
 const YaDataStats *ya_data_stats(const YaDataLoader *dl);
 /* Sample i of the index (i < n_samples): its w/H (0 when absent) and supervised count. */
 void ya_data_sample_info(const YaDataLoader *dl, uint64_t i, double *w, double *h, uint32_t *n_sup, uint32_t *len);
+/* Sample i's weight (1 unless its line gave one) and how its line was understood
+ * (ya_data_kind_name of its format and chat spelling). */
+double ya_data_sample_weight(const YaDataLoader *dl, uint64_t i);
+const char *ya_data_sample_kind(const YaDataLoader *dl, uint64_t i);
 /* Where sample i comes from: its file's path and 1-based line number. */
 void ya_data_sample_source(const YaDataLoader *dl, uint64_t i, const char **path, uint64_t *line);
 /* The sha256 (64 hex digits) of training file i, and the number of files. */

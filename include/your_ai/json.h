@@ -30,6 +30,10 @@ int ya_json_write(FILE *fp, const json_t *v);
 
 /* Same, into a malloc'ed NUL-terminated string (NULL on error). */
 char *ya_json_dumps(const json_t *v);
+/* Python's json.dumps(v, ensure_ascii=False) — what HF chat templates' `tojson`
+ * prints: ", " and ": " separators, keys in insertion order, reals as repr,
+ * non-ASCII as UTF-8. malloc'ed; NULL on a non-finite real or out of memory. */
+char *ya_json_dumps_python(const json_t *v);
 
 /* Typed getters for required/optional fields of an object. `where` names the
  * object in messages (e.g. "config.json"). Required getters fail with

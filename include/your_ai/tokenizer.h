@@ -60,10 +60,23 @@ typedef enum YaChatFormat {
     YA_CHAT_QWEN3,   /* ChatML plus Qwen3's <think> block on the final assistant turn */
 } YaChatFormat;
 
+/* One function call made by an assistant turn, as its template prints it. */
+typedef struct YaChatToolCall {
+    const char *name;
+    const char *arguments; /* JSON text: a string argument verbatim, an object as the template's
+                            * tojson prints it (Python json.dumps, ya_json_dumps_python) */
+} YaChatToolCall;
+
 typedef struct YaChatMessage {
-    const char *role; /* "system" | "user" | "assistant" */
+    const char *role; /* "system" | "user" | "assistant" | "tool" (a tool's result) */
     const char *content;
 } YaChatMessage;
+
+/* The tool calls of one assistant turn (n = 0: none). */
+typedef struct YaChatToolCalls {
+    const YaChatToolCall *calls; // [n]
+    size_t n;
+} YaChatToolCalls;
 
 /* The format recognised from tokenizer_config.json's chat_template (YA_CHAT_NONE if absent or unrecognised). */
 YaChatFormat ya_tokenizer_chat_format(const YaTokenizer *tok);
@@ -79,6 +92,14 @@ const char *ya_chat_format_name(YaChatFormat f);
  * add_generation_prompt appends the assistant header. */
 int ya_chat_render(YaChatFormat fmt, const YaTokenizer *tok, const YaChatMessage *msgs, size_t n,
                    int add_generation_prompt, char **out, YaError *err);
+/* The same with tools offered to the model (tools[i]: one tool's schema as tojson
+ * text), the tool calls of each message (calls[i] for msgs[i]; calls may be NULL)
+ * and "tool" results. Only the qwen3 template renders tools; the others fail
+ * naming the first tool part ("'tools': ...", "messages[2].tool_calls: ...",
+ * "messages[3].role 'tool': ..."). */
+int ya_chat_render_tools(YaChatFormat fmt, const YaTokenizer *tok, const YaChatMessage *msgs,
+                         const YaChatToolCalls *calls, size_t n, const char *const *tools, size_t n_tools,
+                         int add_generation_prompt, char **out, YaError *err);
 
 /* Appends the ids of one user turn rendered through the generation prompt (what a
  * chat model is prompted with). The template writes its own BOS, so the text is

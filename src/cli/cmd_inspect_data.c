@@ -19,7 +19,11 @@ static const char k_usage[] =
     "Loads a training set through the data loader (validation, tokenisation, masks,\n"
     "packing or padding, the seeded epoch order) and prints its first micro-batches.\n"
     "Formats (detected from the first line): {\"text\"}, {\"prompt\",\"completion\"},\n"
-    "{\"messages\":[...]}, each optionally with auth_weight and prov_entropy.\n"
+    "{\"messages\":[{\"role\",\"content\"}...]} or ShareGPT {\"conversations\":[{\"from\",\"value\"}...]},\n"
+    "each optionally with auth_weight, prov_entropy and a sample weight (\"weight\" or\n"
+    "\"loss_weight\", >= 0; 0 drops the sample). Each document is listed with how its line\n"
+    "was understood (text, completions, chat:messages, chat:messages+tools, chat:sharegpt),\n"
+    "its weight and the token spans the loss is taken on.\n"
     "\n"
     "Options:\n"
     "  --model DIR          model directory with tokenizer.json (+ tokenizer_config.json) (required)\n"
@@ -45,6 +49,27 @@ static json_t *int_row(const int32_t *v, int n) {
     return a;
 }
 
+/* The supervised token spans [a, b) of a document (token indices inside it):
+ * token t+1 is a loss target iff the logits at t have one. Calls emit(a, b) per span. */
+static void sup_spans(const YaBatch *b, const YaBatchSample *s, void (*emit)(void *ctx, int a, int e), void *ctx) {
+    const int32_t *tg = b->targets + (size_t)s->row * b->T + s->start;
+    int a = -1;
+    for (int t = 1; t <= s->len; t++) {
+        int on = t < s->len && tg[t - 1] >= 0;
+        if (on && a < 0) a = t;
+        if (!on && a >= 0) {
+            emit(ctx, a, t);
+            a = -1;
+        }
+    }
+}
+
+static void span_json(void *ctx, int a, int e) { json_array_append_new(ctx, json_pack("[i, i]", a, e)); }
+static void span_print(void *ctx, int a, int e) {
+    (void)ctx;
+    printf(" [%d, %d)", a, e);
+}
+
 static json_t *batch_json(const YaDataLoader *dl, const YaBatch *b, int k, const YaDataCursor *before,
                           const YaDataCursor *after) {
     json_t *ids = json_array(), *tg = json_array(), *pos = json_array(), *seg = json_array(), *smp = json_array();
@@ -60,10 +85,13 @@ static json_t *batch_json(const YaDataLoader *dl, const YaBatch *b, int k, const
         const char *path;
         uint64_t line;
         ya_data_sample_source(dl, s->index, &path, &line);
-        json_array_append_new(smp, json_pack("{s:i, s:i, s:i, s:i, s:f, s:f, s:I, s:I, s:s, s:I}", "row", s->row, "start",
-                                             s->start, "len", s->len, "n_sup", s->n_sup, "w", s->w, "h", s->h, "index",
-                                             (json_int_t)s->index, "epoch", (json_int_t)s->epoch, "file", path, "line",
-                                             (json_int_t)line));
+        json_t *spans = json_array();
+        sup_spans(b, s, span_json, spans);
+        json_array_append_new(smp, json_pack("{s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:s, s:o, s:I, s:I, s:s, s:I}", "row",
+                                             s->row, "start", s->start, "len", s->len, "n_sup", s->n_sup, "w", s->w, "h",
+                                             s->h, "weight", s->weight, "kind", ya_data_sample_kind(dl, s->index),
+                                             "sup_spans", spans, "index", (json_int_t)s->index, "epoch",
+                                             (json_int_t)s->epoch, "file", path, "line", (json_int_t)line));
     }
     return json_pack("{s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "batch", k, "B", b->B, "T", b->T, "ids",
                      ids, "targets", tg, "pos_ids", pos, "seg_ids", seg, "row_len", int_row(b->row_len, b->B), "samples",
@@ -84,8 +112,12 @@ static void print_batch(const YaDataLoader *dl, const YaTokenizer *tok, const Ya
             const char *path;
             uint64_t line;
             ya_data_sample_source(dl, s->index, &path, &line);
-            printf("    doc %d: %s:%" PRIu64 " (sample %" PRIu64 ", epoch %" PRIu64 "), tokens [%d, %d), %d supervised, w %g, H %g\n",
-                   i, path, line, s->index, s->epoch, s->start, s->start + s->len, s->n_sup, s->w, s->h);
+            printf("    doc %d: %s:%" PRIu64 " (sample %" PRIu64 ", epoch %" PRIu64 "), %s, tokens [%d, %d), %d supervised, "
+                   "weight %g, w %g, H %g\n      supervised tokens:",
+                   i, path, line, s->index, s->epoch, ya_data_sample_kind(dl, s->index), s->start, s->start + s->len,
+                   s->n_sup, s->weight, s->w, s->h);
+            sup_spans(b, s, span_print, NULL);
+            printf("\n");
         }
         size_t o = (size_t)r * b->T;
         printf("    ids:    ");
@@ -172,8 +204,16 @@ static int run_inspect_data(int argc, char **argv) {
                 ya_data_num_files(dl), ya_data_format_name(st->format),
                 st->format != YA_DATA_TEXT ? ", template " : "",
                 st->format != YA_DATA_TEXT ? (st->chat_format == YA_CHAT_NONE ? "none (plain concatenation)" : ya_chat_format_name(st->chat_format)) : "",
-                st->n_lines, st->n_samples, st->n_bad, st->n_dropped_truncated + st->n_dropped_empty, st->n_truncated,
-                st->n_tokens, st->n_sup_tokens);
+                st->n_lines, st->n_samples, st->n_bad,
+                st->n_dropped_truncated + st->n_dropped_empty + st->n_dropped_zero_weight, st->n_truncated, st->n_tokens,
+                st->n_sup_tokens);
+        if (st->format == YA_DATA_CHAT)
+            fprintf(stderr, "data: chat records: %" PRIu64 " chat:messages (%" PRIu64 " with tools), %" PRIu64 " chat:sharegpt\n",
+                    st->n_by_source[YA_CHAT_SOURCE_MESSAGES], st->n_with_tools, st->n_by_source[YA_CHAT_SOURCE_SHAREGPT]);
+        if (st->n_weighted || st->n_dropped_zero_weight)
+            fprintf(stderr, "data: sample weights: %" PRIu64 " kept samples with a weight other than 1, %" PRIu64
+                            " dropped with weight 0\n",
+                    st->n_weighted, st->n_dropped_zero_weight);
         for (size_t i = 0; i < ya_data_num_files(dl); i++)
             fprintf(stderr, "data: %s sha256 %s\n", ya_data_file_path(dl, i), ya_data_file_sha256(dl, i));
         if (st->has_scores && cfg.need_scores)

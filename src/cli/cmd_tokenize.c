@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "your_ai/data.h"
 #include "your_ai/fileio.h" /* defines: ya_fopen_input */
 #include "your_ai/json.h"
 #include "your_ai/tokenizer.h"
@@ -28,7 +29,9 @@ static const char k_usage[] =
     "  --decode             decode ids instead of encoding text\n"
     "  --skip-special       with --decode: drop special tokens from the text (default: keep them)\n"
     "  --chat FILE          render a JSON array of {\"role\", \"content\"} messages (or an object with\n"
-    "                       \"messages\") through the chat template and print the text\n"
+    "                       \"messages\" and optionally \"tools\"; tool_calls and role \"tool\" as in\n"
+    "                       training data, rendered by the qwen3 template) through the chat template\n"
+    "                       and print the text\n"
     "  --chat-format NAME   llama3 | mistral | chatml | qwen3 (default: recognised from\n"
     "                       tokenizer_config.json's chat_template)\n"
     "  --add-generation-prompt  with --chat: append the assistant header (default: off)\n"
@@ -152,24 +155,31 @@ static int run_chat(const YaTokenizer *tok, const char *path, const char *format
                                                           : "the tokenizer has no chat_template");
     json_t *root;
     if (ya_json_load_file(path, 0, &root, err)) return YA_ERR;
-    const json_t *arr = json_is_object(root) ? json_object_get(root, "messages") : root;
-    if (!json_is_array(arr)) {
+    if (json_is_array(root)) { /* a bare messages array */
+        json_t *obj = json_pack("{s:o}", "messages", root);
+        root = obj;
+    }
+    if (!json_is_object(root) || !json_is_array(json_object_get(root, "messages"))) {
         json_decref(root);
         return ya_fail(err, YA_ERR, "%s: expected a JSON array of messages or an object with \"messages\"", path);
     }
-    size_t n = json_array_size(arr);
-    YaChatMessage *msgs = calloc(n ? n : 1, sizeof *msgs);
-    int rc = msgs ? YA_OK : ya_fail(err, YA_ERR, "out of memory");
-    for (size_t i = 0; rc == YA_OK && i < n; i++) {
-        const json_t *m = json_array_get(arr, i);
-        const json_t *r = json_object_get(m, "role"), *c = json_object_get(m, "content");
-        if (!json_is_string(r) || !json_is_string(c))
-            rc = ya_fail(err, YA_ERR, "%s: messages[%zu] needs string fields 'role' and 'content'", path, i);
-        else
-            msgs[i] = (YaChatMessage){json_string_value(r), json_string_value(c)};
-    }
+    /* the training data's own reading of a chat line: the same checks, tools and tool calls */
+    YaDataConfig cfg;
+    ya_data_config_default(&cfg);
+    cfg.need_scores = 0;
+    cfg.mask_prompt = 0;
+    YaDataFormat df = YA_DATA_CHAT;
+    YaDataRecord rec;
+    YaDataChat chat = {0};
+    char reason[512];
+    int rc = YA_OK;
+    if (ya_data_record_parse(root, &cfg, &df, NULL, &rec, reason, sizeof reason))
+        rc = ya_fail(err, YA_ERR, "%s: %s", path, reason);
+    else
+        rc = ya_data_chat_build(&rec, &chat, err);
     char *text = NULL;
-    if (rc == YA_OK) rc = ya_chat_render(fmt, tok, msgs, n, gen, &text, err);
+    if (rc == YA_OK)
+        rc = ya_chat_render_tools(fmt, tok, chat.msgs, chat.turn_calls, chat.n, chat.tools, chat.n_tools, gen, &text, err);
     if (rc == YA_OK) {
         if (as_ids) {
             YaIds ids = {0};
@@ -181,7 +191,7 @@ static int run_chat(const YaTokenizer *tok, const char *path, const char *format
         }
     }
     free(text);
-    free(msgs);
+    ya_data_chat_free(&chat);
     json_decref(root);
     return rc;
 }

@@ -97,7 +97,9 @@ static int write_string(FILE *fp, const char *s, size_t n) {
     return fputc('"', fp) == EOF ? -1 : 0;
 }
 
-int ya_json_write(FILE *fp, const json_t *v) {
+/* The writer behind ya_json_write (item ",", key ":") and ya_json_dumps_python
+ * (", " and ": ", Python's json.dumps defaults). */
+static int write_value(FILE *fp, const json_t *v, const char *item_sep, const char *key_sep) {
     char num[32];
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
@@ -106,17 +108,18 @@ int ya_json_write(FILE *fp, const json_t *v) {
         json_t *val;
         int first = 1;
         json_object_foreach((json_t *)v, key, val) {
-            if (!first) fputc(',', fp);
+            if (!first) fputs(item_sep, fp);
             first = 0;
-            if (write_string(fp, key, strlen(key)) || fputc(':', fp) == EOF || ya_json_write(fp, val)) return -1;
+            if (write_string(fp, key, strlen(key)) || fputs(key_sep, fp) == EOF || write_value(fp, val, item_sep, key_sep))
+                return -1;
         }
         return fputc('}', fp) == EOF ? -1 : 0;
     }
     case JSON_ARRAY: {
         fputc('[', fp);
         for (size_t i = 0; i < json_array_size(v); i++) {
-            if (i) fputc(',', fp);
-            if (ya_json_write(fp, json_array_get(v, i))) return -1;
+            if (i) fputs(item_sep, fp);
+            if (write_value(fp, json_array_get(v, i), item_sep, key_sep)) return -1;
         }
         return fputc(']', fp) == EOF ? -1 : 0;
     }
@@ -132,16 +135,25 @@ int ya_json_write(FILE *fp, const json_t *v) {
     return -1;
 }
 
-char *ya_json_dumps(const json_t *v) {
+int ya_json_write(FILE *fp, const json_t *v) { return write_value(fp, v, ",", ":"); }
+
+static char *dumps(const json_t *v, const char *item_sep, const char *key_sep) {
     char *buf = NULL;
     size_t len = 0;
     FILE *fp = open_memstream(&buf, &len);
     if (!fp) return NULL;
-    int rc = ya_json_write(fp, v);
+    int rc = write_value(fp, v, item_sep, key_sep);
     fclose(fp);
-    if (rc) { free(buf); return NULL; }
+    if (rc) {
+        free(buf);
+        return NULL;
+    }
     return buf;
 }
+
+char *ya_json_dumps_python(const json_t *v) { return dumps(v, ", ", ": "); }
+
+char *ya_json_dumps(const json_t *v) { return dumps(v, ",", ":"); }
 
 static int type_error(const char *where, const char *key, const char *want, YaError *err) {
     return ya_fail(err, YA_ERR, "%s: field '%s' must be %s", where, key, want);

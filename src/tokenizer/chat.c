@@ -6,7 +6,10 @@
  * docs/TOKENIZER.md). llama3 and chatml are compared with a Jinja interpreter
  * running the real templates (tests/tokenizer/chat_parity.sh); qwen3 and
  * mistral with hand-derived renders (tests/tokenizer/test_tokenizer.c).
- * Tools, tool calls and reasoning_content fields are not supported. */
+ * Tools (the system block listing them, assistant tool calls, "tool" results)
+ * are rendered by qwen3 only, compared with HF's Jinja environment running the
+ * real Qwen3 template (tests/data/check_chat_tools.sh); the other renderers
+ * refuse them. reasoning_content fields are not supported. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,9 +104,32 @@ static int render_chatml(const YaChatMessage *m, size_t n, int gen, YaStrBuf *o)
     return gen ? puts_(o, "<|im_start|>assistant\n") : 0;
 }
 
+static const char k_qwen3_tools_head[] =
+    "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+    "You are provided with function signatures within <tools></tools> XML tags:\n<tools>";
+static const char k_qwen3_tools_tail[] =
+    "\n</tools>\n\nFor each function call, return a json object with function name and arguments within "
+    "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
+    "<args-json-object>}\n</tool_call><|im_end|>\n";
+
 /* Qwen3: ChatML, and the assistant turns after the last user query carry a
- * <think> block (empty unless the content holds "...</think>"). */
-static int render_qwen3(const YaChatMessage *m, size_t n, int gen, YaStrBuf *o) {
+ * <think> block (empty unless the content holds "...</think>"). With tools, the
+ * system turn lists them; assistant tool calls follow the content as
+ * <tool_call> blocks; consecutive "tool" results share one user turn. */
+static int render_qwen3(const YaChatMessage *m, const YaChatToolCalls *calls, size_t n, const char *const *tools,
+                        size_t n_tools, int gen, YaStrBuf *o) {
+    int first_system = n > 0 && strcmp(m[0].role, "system") == 0;
+    if (n_tools) { /* the first system message goes inside the tools block */
+        if (puts_(o, "<|im_start|>system\n") || (first_system && (puts_(o, m[0].content) || puts_(o, "\n\n"))) ||
+            puts_(o, k_qwen3_tools_head))
+            return -1;
+        for (size_t t = 0; t < n_tools; t++)
+            if (puts_(o, "\n") || puts_(o, tools[t])) return -1;
+        if (puts_(o, k_qwen3_tools_tail)) return -1;
+    } else if (first_system &&
+               (puts_(o, "<|im_start|>system\n") || puts_(o, m[0].content) || puts_(o, "<|im_end|>\n"))) {
+        return -1;
+    }
     size_t last_query = n ? n - 1 : 0;
     for (size_t i = n; i-- > 0;)
         if (strcmp(m[i].role, "user") == 0) {
@@ -115,12 +141,18 @@ static int render_qwen3(const YaChatMessage *m, size_t n, int gen, YaStrBuf *o) 
         }
     for (size_t i = 0; i < n; i++) {
         const char *role = m[i].role, *c = m[i].content;
-        if (strcmp(role, "user") == 0 || strcmp(role, "system") == 0) {
+        if (strcmp(role, "user") == 0 || (strcmp(role, "system") == 0 && i > 0)) {
             if (puts_(o, "<|im_start|>") || puts_(o, role) || puts_(o, "\n") || puts_(o, c) || puts_(o, "<|im_end|>\n"))
                 return -1;
             continue;
         }
-        if (strcmp(role, "assistant") != 0) { /* other roles: the template emits nothing for them */
+        if (strcmp(role, "tool") == 0) { /* a run of tool results is one user turn */
+            if ((i == 0 || strcmp(m[i - 1].role, "tool") != 0) && puts_(o, "<|im_start|>user")) return -1;
+            if (puts_(o, "\n<tool_response>\n") || puts_(o, c) || puts_(o, "\n</tool_response>")) return -1;
+            if ((i + 1 == n || strcmp(m[i + 1].role, "tool") != 0) && puts_(o, "<|im_end|>\n")) return -1;
+            continue;
+        }
+        if (strcmp(role, "assistant") != 0) { /* other roles (and the first system turn): nothing here */
             continue;
         }
         size_t len = strlen(c), ca = 0, cb = len, ra = 0, rb = 0;
@@ -148,13 +180,44 @@ static int render_qwen3(const YaChatMessage *m, size_t n, int gen, YaStrBuf *o) 
         } else if (puts_(o, "<|im_start|>assistant\n") || ya_strbuf_put(o, c + ca, cb - ca)) {
             return -1;
         }
+        /* the template tests the content *variable* (after the </think> split), not the printed text */
+        for (size_t k = 0; calls && k < calls[i].n; k++) {
+            const YaChatToolCall *tc = &calls[i].calls[k];
+            if ((k > 0 || cb > ca) && puts_(o, "\n")) return -1;
+            if (puts_(o, "<tool_call>\n{\"name\": \"") || puts_(o, tc->name) || puts_(o, "\", \"arguments\": ") ||
+                puts_(o, tc->arguments) || puts_(o, "}\n</tool_call>"))
+                return -1;
+        }
         if (puts_(o, "<|im_end|>\n")) return -1;
     }
     return gen ? puts_(o, "<|im_start|>assistant\n") : 0;
 }
 
+/* Renderers without tools: the first tool part, named, is an error. */
+static int refuse_tools(YaChatFormat fmt, const YaChatMessage *m, const YaChatToolCalls *calls, size_t n, size_t n_tools,
+                        YaError *err) {
+    const char *name = ya_chat_format_name(fmt);
+    if (n_tools)
+        return ya_fail(err, YA_ERR, "'tools': the %s chat template does not render tools (only qwen3 does)", name);
+    for (size_t i = 0; i < n; i++) {
+        if (calls && calls[i].n)
+            return ya_fail(err, YA_ERR, "messages[%zu].tool_calls: the %s chat template does not render tool calls (only qwen3 does)",
+                           i, name);
+        if (strcmp(m[i].role, "tool") == 0)
+            return ya_fail(err, YA_ERR, "messages[%zu].role 'tool': the %s chat template does not render tool results (only qwen3 does)",
+                           i, name);
+    }
+    return YA_OK;
+}
+
 int ya_chat_render(YaChatFormat fmt, const YaTokenizer *tok, const YaChatMessage *msgs, size_t n,
                    int add_generation_prompt, char **out, YaError *err) {
+    return ya_chat_render_tools(fmt, tok, msgs, NULL, n, NULL, 0, add_generation_prompt, out, err);
+}
+
+int ya_chat_render_tools(YaChatFormat fmt, const YaTokenizer *tok, const YaChatMessage *msgs,
+                         const YaChatToolCalls *calls, size_t n, const char *const *tools, size_t n_tools,
+                         int add_generation_prompt, char **out, YaError *err) {
     *out = NULL;
     YaStrBuf o = {0};
     if (ya_strbuf_put(&o, "", 0)) return ya_fail(err, YA_ERR, "out of memory");
@@ -163,12 +226,16 @@ int ya_chat_render(YaChatFormat fmt, const YaTokenizer *tok, const YaChatMessage
             ya_strbuf_free(&o);
             return ya_fail(err, YA_ERR, "messages[%zu]: role and content are required", i);
         }
+    if (fmt != YA_CHAT_QWEN3 && fmt != YA_CHAT_NONE && refuse_tools(fmt, msgs, calls, n, n_tools, err)) {
+        ya_strbuf_free(&o);
+        return YA_ERR;
+    }
     int rc;
     switch (fmt) {
     case YA_CHAT_LLAMA3: rc = render_llama3(tok, msgs, n, add_generation_prompt, &o); break;
     case YA_CHAT_MISTRAL: rc = render_mistral(tok, msgs, n, &o, err); break;
     case YA_CHAT_CHATML: rc = render_chatml(msgs, n, add_generation_prompt, &o); break;
-    case YA_CHAT_QWEN3: rc = render_qwen3(msgs, n, add_generation_prompt, &o); break;
+    case YA_CHAT_QWEN3: rc = render_qwen3(msgs, calls, n, tools, n_tools, add_generation_prompt, &o); break;
     default:
         ya_strbuf_free(&o);
         return ya_fail(err, YA_ERR_USAGE, "no chat template: the tokenizer has none we recognise; pick one with --chat-format llama3|mistral|chatml|qwen3");

@@ -85,6 +85,7 @@ static void fill(YaBatch *b, const YaDataSeq *seqs) {
         s->n_sup = n_sup;
         s->w = q->w;
         s->h = q->h;
+        s->weight = q->weight;
         s->index = q->index;
         s->epoch = q->epoch;
         b->n_tokens += (size_t)s->len;

@@ -26,14 +26,17 @@
 #include "your_ai/fileio.h" /* defines: ya_fopen_input */
 #include "your_ai/sha256.h"
 
-/* One kept sample of the index (48 bytes). */
+/* One kept sample of the index (56 bytes). */
 typedef struct DataEntry {
     uint64_t offset;  /* byte offset of its line */
     uint64_t line_no; /* 1-based line number */
     uint32_t file;    /* index into paths */
     uint32_t len;     /* tokens after truncation */
     uint32_t n_sup;   /* supervised targets after truncation (≥ 1) */
+    uint8_t source;   /* YaChatSource of the line */
+    uint8_t tools;    /* the line offers tools, calls one or carries a tool result */
     double w, h;      /* distrust fields (0 when the run has none) */
+    double weight;    /* sample weight (> 0: weight-0 lines are dropped) */
 } DataEntry;
 
 struct YaDataLoader {
@@ -115,15 +118,18 @@ typedef struct PrepassLine {
     json_t *obj;       /* NULL once processed, or when the line is not a JSON object */
     uint64_t line_no, offset;
     int status;        /* LINE_OK, LINE_BAD (reason), LINE_DROPPED */
-    int truncated;     /* LINE_DROPPED: supervised part lost to truncation (else had none) */
+    int drop;          /* LINE_DROPPED: why (DROP_*) */
     int scored;        /* YaDataRecord.scored */
     int has_scores;
-    double w, h;
+    double w, h, weight;
+    YaChatSource source;
+    int has_tools;
     uint32_t len, n_sup;
     size_t full_len;
     char reason[512];
 } PrepassLine;
 enum { LINE_OK = 0, LINE_BAD = 1, LINE_DROPPED = 2, PREPASS_BLOCK = 512 };
+enum { DROP_EMPTY = 0, DROP_TRUNCATED = 1, DROP_ZERO_WEIGHT = 2 };
 
 /* Pre-pass, step 1: validates one line (sets pl->status = LINE_BAD on failure).
  * Thread-safe for a fixed format. */
@@ -154,12 +160,15 @@ static void prepass_render(const YaDataLoader *dl, PrepassLine *pl, const YaData
         pl->status = LINE_BAD;
         return;
     }
-    pl->status = seq->n_sup ? LINE_OK : LINE_DROPPED;
-    pl->truncated = seq->n_sup_full > 0;
+    pl->status = seq->n_sup && rec->weight > 0 ? LINE_OK : LINE_DROPPED;
+    pl->drop = rec->weight == 0 ? DROP_ZERO_WEIGHT : seq->n_sup_full > 0 ? DROP_TRUNCATED : DROP_EMPTY;
     pl->scored = rec->scored;
     pl->has_scores = rec->has_scores;
     pl->w = rec->w;
     pl->h = rec->h;
+    pl->weight = rec->weight;
+    pl->source = rec->chat_source;
+    pl->has_tools = rec->has_tools;
     pl->len = (uint32_t)seq->len;
     pl->n_sup = (uint32_t)seq->n_sup;
     pl->full_len = seq->full_len;
@@ -173,11 +182,13 @@ static int commit_line(YaDataLoader *dl, uint32_t fi, const PrepassLine *pl, YaB
     if (pl->status == LINE_BAD) return ya_bad_line(bad, path, pl->line_no, pl->reason, err);
     if (pl->status == LINE_DROPPED) {
         /* nothing to learn from: counted and reported, never silently lost */
-        if (pl->truncated) dl->stats.n_dropped_truncated++;
+        static const char *const why[] = {"no supervised token to train on",
+                                          "every supervised token lies beyond --max-seq-length",
+                                          "its weight is 0"};
+        if (pl->drop == DROP_TRUNCATED) dl->stats.n_dropped_truncated++;
+        else if (pl->drop == DROP_ZERO_WEIGHT) dl->stats.n_dropped_zero_weight++;
         else dl->stats.n_dropped_empty++;
-        if ((*n_dropped_shown)++ < 20)
-            fprintf(stderr, "%s:%" PRIu64 ": dropped: %s\n", path, pl->line_no,
-                    pl->truncated ? "every supervised token lies beyond --max-seq-length" : "no supervised token to train on");
+        if ((*n_dropped_shown)++ < 20) fprintf(stderr, "%s:%" PRIu64 ": dropped: %s\n", path, pl->line_no, why[pl->drop]);
         return YA_OK;
     }
     if (pl->full_len > pl->len) dl->stats.n_truncated++;
@@ -186,8 +197,11 @@ static int commit_line(YaDataLoader *dl, uint32_t fi, const PrepassLine *pl, YaB
     if (!pl->has_scores) dl->stats.has_scores = 0;
     dl->stats.n_tokens += pl->len;
     dl->stats.n_sup_tokens += pl->n_sup;
+    if (pl->weight != 1.0) dl->stats.n_weighted++;
+    dl->stats.n_by_source[pl->source]++;
+    if (pl->has_tools) dl->stats.n_with_tools++;
     DataEntry e = {.offset = pl->offset, .line_no = pl->line_no, .file = fi, .len = pl->len, .n_sup = pl->n_sup,
-                   .w = pl->w, .h = pl->h};
+                   .source = (uint8_t)pl->source, .tools = (uint8_t)pl->has_tools, .w = pl->w, .h = pl->h, .weight = pl->weight};
     return push_entry(dl, &e, err);
 }
 
@@ -329,12 +343,12 @@ int ya_data_open(const YaDataConfig *cfg, const char *const *paths, size_t n_pat
     dl->stats.n_samples = dl->n;
     dl->stats.chat_format = dl->chat_format;
     ya_bad_lines_summary(&bad, "data");
-    uint64_t dropped = dl->stats.n_dropped_truncated + dl->stats.n_dropped_empty;
+    uint64_t dropped = dl->stats.n_dropped_truncated + dl->stats.n_dropped_empty + dl->stats.n_dropped_zero_weight;
     if (dropped)
         fprintf(stderr, "data: %" PRIu64 " sample%s dropped (%" PRIu64 " with the supervised part beyond --max-seq-length %d, %" PRIu64
-                        " with no supervised token)\n",
+                        " with no supervised token, %" PRIu64 " with weight 0)\n",
                 dropped, dropped == 1 ? "" : "s", dl->stats.n_dropped_truncated, cfg->max_seq_len,
-                dl->stats.n_dropped_empty);
+                dl->stats.n_dropped_empty, dl->stats.n_dropped_zero_weight);
     if (dl->n == 0) {
         ya_fail(err, YA_ERR,
                 "%s%s: no training sample left (%" PRIu64 " lines: %" PRIu64 " bad, %" PRIu64 " dropped)", paths[0],
@@ -385,6 +399,12 @@ void ya_data_sample_info(const YaDataLoader *dl, uint64_t i, double *w, double *
     if (h) *h = e->h;
     if (n_sup) *n_sup = e->n_sup;
     if (len) *len = e->len;
+}
+
+double ya_data_sample_weight(const YaDataLoader *dl, uint64_t i) { return dl->entries[i].weight; }
+
+const char *ya_data_sample_kind(const YaDataLoader *dl, uint64_t i) {
+    return ya_data_kind_name(dl->format, (YaChatSource)dl->entries[i].source, dl->entries[i].tools);
 }
 
 void ya_data_sample_source(const YaDataLoader *dl, uint64_t i, const char **path, uint64_t *line) {
@@ -459,7 +479,7 @@ static int load_sample(YaDataLoader *dl, uint64_t idx, uint64_t epoch, size_t *p
     memcpy(dl->pool_ids + *pool_used, dl->render.ids, e->len * sizeof *dl->pool_ids);
     memcpy(dl->pool_sup + *pool_used, dl->render.sup, e->len);
     *seq = (YaDataSeq){.ids = dl->pool_ids + *pool_used, .sup = dl->pool_sup + *pool_used, .len = (int)e->len,
-                       .w = e->w, .h = e->h, .index = idx, .epoch = epoch};
+                       .w = e->w, .h = e->h, .weight = e->weight, .index = idx, .epoch = epoch};
     *pool_used += e->len;
     return YA_OK;
 }

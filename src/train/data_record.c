@@ -1,6 +1,8 @@
 /* data_record.c — one JSONL object → a validated training record.
  *
- * Decides the line's shape (text / completions / chat, SPEC §5.4), checks it
+ * Decides the line's shape (text / completions / chat, the chat turns spelled
+ * as OpenAI "messages" or ShareGPT "conversations"), reads the optional sample
+ * weight ("weight" / "loss_weight"), checks it
  * against the data set's format (detected from the first line with a known
  * shape), validates the distrust fields (SPEC §2.2, §5.1) and fills in missing
  * ones from --default-auth/--default-entropy or by scoring the text (--score,
@@ -23,6 +25,23 @@ const char *ya_data_format_name(YaDataFormat f) {
     }
 }
 
+const char *ya_data_kind_name(YaDataFormat f, YaChatSource src, int has_tools) {
+    if (f != YA_DATA_CHAT) return ya_data_format_name(f);
+    if (src == YA_CHAT_SOURCE_SHAREGPT) return "chat:sharegpt";
+    return has_tools ? "chat:messages+tools" : "chat:messages";
+}
+
+/* ShareGPT speakers (FastChat, Axolotl, LLaMA-Factory) → chat roles. The tool
+ * speakers (function_call, observation, tool) are not read (their calls are JSON
+ * strings in a dialect of their own) and are rejected by check_sharegpt with
+ * their own reason: tool conversations are written as "messages". */
+const char *ya_sharegpt_role(const char *from) {
+    if (strcmp(from, "system") == 0) return "system";
+    if (strcmp(from, "human") == 0 || strcmp(from, "user") == 0) return "user";
+    if (strcmp(from, "gpt") == 0 || strcmp(from, "assistant") == 0) return "assistant";
+    return NULL;
+}
+
 void ya_data_config_default(YaDataConfig *cfg) {
     memset(cfg, 0, sizeof *cfg);
     cfg->max_seq_len = 1024;
@@ -43,7 +62,7 @@ void ya_data_config_default(YaDataConfig *cfg) {
 
 /* The shape of one object, by the keys mlx-lm looks at, in its priority order. */
 static YaDataFormat line_shape(const json_t *obj) {
-    if (json_object_get(obj, "messages")) return YA_DATA_CHAT;
+    if (json_object_get(obj, "messages") || json_object_get(obj, "conversations")) return YA_DATA_CHAT;
     if (json_object_get(obj, "prompt") && json_object_get(obj, "completion")) return YA_DATA_COMPLETIONS;
     if (json_object_get(obj, "text")) return YA_DATA_TEXT;
     return YA_DATA_AUTO;
@@ -71,14 +90,52 @@ static int get_string(const json_t *obj, const char *key, int allow_empty, const
     return YA_OK;
 }
 
-static int check_messages(const json_t *obj, const YaDataConfig *cfg, char *reason, size_t cap) {
+/* "tools" on a messages line: absent, null or empty = none; else an array of
+ * tool schemas (objects), rendered by templates that take tools (qwen3). */
+static int check_tools_field(const json_t *obj, const json_t **tools, char *reason, size_t cap) {
+    const json_t *t = json_object_get(obj, "tools");
+    *tools = NULL;
+    if (!t || json_is_null(t) || (json_is_array(t) && json_array_size(t) == 0)) return YA_OK;
+    if (!json_is_array(t)) return bad(reason, cap, "'tools' must be an array of tool schemas (objects)");
+    for (size_t i = 0; i < json_array_size(t); i++)
+        if (!json_is_object(json_array_get(t, i))) return bad(reason, cap, "tools[%zu] must be an object (a tool schema)", i);
+    *tools = t;
+    return YA_OK;
+}
+
+/* One entry of an assistant's tool_calls: {"function": {"name", "arguments"}} (OpenAI)
+ * or {"name", "arguments"}; arguments an object or a JSON string. */
+static int check_tool_call(const json_t *tc, const char *where, char *reason, size_t cap) {
+    if (!json_is_object(tc)) return bad(reason, cap, "%s must be an object", where);
+    const json_t *fn = json_object_get(tc, "function");
+    if (fn && !json_is_null(fn)) {
+        if (!json_is_object(fn)) return bad(reason, cap, "%s.function must be an object", where);
+        tc = fn;
+    }
+    const json_t *name = json_object_get(tc, "name"), *args = json_object_get(tc, "arguments");
+    if (!json_is_string(name) || json_string_length(name) == 0 || strlen(json_string_value(name)) != json_string_length(name))
+        return bad(reason, cap, "%s%s.name must be a non-empty string", where, fn ? ".function" : "");
+    if (!args || json_is_null(args)) return bad(reason, cap, "%s%s.arguments is missing", where, fn ? ".function" : "");
+    if (json_is_string(args) && strlen(json_string_value(args)) != json_string_length(args))
+        return bad(reason, cap, "%s%s.arguments contains a NUL character (\\u0000)", where, fn ? ".function" : "");
+    return YA_OK;
+}
+
+/* The content of one turn: a string without NUL characters. */
+static int check_content(const json_t *v, const char *where, const char *key, char *reason, size_t cap) {
+    if (!json_is_string(v)) return bad(reason, cap, "%s.%s must be a string", where, key);
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return bad(reason, cap, "%s.%s contains a NUL character (\\u0000)", where, key);
+    return YA_OK;
+}
+
+static int check_messages(const json_t *obj, const YaDataConfig *cfg, YaDataRecord *rec, char *reason, size_t cap) {
     const json_t *msgs = json_object_get(obj, "messages");
     if (!json_is_array(msgs)) return bad(reason, cap, "'messages' must be an array");
     size_t n = json_array_size(msgs);
     if (n == 0) return bad(reason, cap, "'messages' is empty");
-    const json_t *tools = json_object_get(obj, "tools");
-    if (tools && !json_is_null(tools) && !(json_is_array(tools) && json_array_size(tools) == 0))
-        return bad(reason, cap, "'tools' is not supported by the built-in chat templates");
+    if (check_tools_field(obj, &rec->tools, reason, cap)) return YA_ERR;
+    rec->has_tools = rec->tools != NULL;
     size_t n_assistant = 0;
     for (size_t i = 0; i < n; i++) {
         const json_t *m = json_array_get(msgs, i);
@@ -88,15 +145,189 @@ static int check_messages(const json_t *obj, const YaDataConfig *cfg, char *reas
         const json_t *role = json_object_get(m, "role"), *content = json_object_get(m, "content");
         if (!json_is_string(role)) return bad(reason, cap, "%s.role must be a string", where);
         const char *r = json_string_value(role);
-        if (strcmp(r, "system") != 0 && strcmp(r, "user") != 0 && strcmp(r, "assistant") != 0)
-            return bad(reason, cap, "%s.role '%s' is not system, user or assistant", where, r);
-        if (!json_is_string(content)) return bad(reason, cap, "%s.content must be a string", where);
-        if (strlen(json_string_value(content)) != json_string_length(content))
-            return bad(reason, cap, "%s.content contains a NUL character (\\u0000)", where);
+        if (strcmp(r, "function") == 0 || strcmp(r, "ipython") == 0)
+            return bad(reason, cap, "%s.role '%s' is not read: give tool results the role 'tool'", where, r);
+        if (strcmp(r, "system") != 0 && strcmp(r, "user") != 0 && strcmp(r, "assistant") != 0 && strcmp(r, "tool") != 0)
+            return bad(reason, cap, "%s.role '%s' is not system, user, assistant or tool", where, r);
+        if (strcmp(r, "tool") == 0) rec->has_tools = 1;
+        const json_t *calls = json_object_get(m, "tool_calls");
+        if (calls && !json_is_null(calls) && !(json_is_array(calls) && json_array_size(calls) == 0)) {
+            if (strcmp(r, "assistant") != 0) return bad(reason, cap, "%s.tool_calls: only an assistant turn calls tools", where);
+            if (!json_is_array(calls)) return bad(reason, cap, "%s.tool_calls must be an array", where);
+            for (size_t k = 0; k < json_array_size(calls); k++) {
+                char w2[96];
+                snprintf(w2, sizeof w2, "%s.tool_calls[%zu]", where, k);
+                if (check_tool_call(json_array_get(calls, k), w2, reason, cap)) return YA_ERR;
+            }
+            rec->has_tools = 1;
+            if (!json_is_string(content))
+                return bad(reason, cap, "%s.content must be a string (\"\" for a turn that only calls tools)", where);
+        }
+        if (json_object_get(m, "weight") || json_object_get(m, "loss_weight"))
+            return bad(reason, cap,
+                       "%s.%s: per-turn weights are not supported (a record-level 'weight' scales the whole sample; "
+                       "--train-on final|all-assistant picks the turns)",
+                       where, json_object_get(m, "weight") ? "weight" : "loss_weight");
+        if (check_content(content, where, "content", reason, cap)) return YA_ERR;
         if (strcmp(r, "assistant") == 0) n_assistant++;
     }
     if (cfg->mask_prompt && n_assistant == 0)
         return bad(reason, cap, "no assistant message to train on (--mask-prompt on)");
+    return YA_OK;
+}
+
+/* ShareGPT: "conversations": [{"from": system|human|user|gpt|assistant, "value": string}],
+ * optionally a top-level "system" string (LLaMA-Factory), rendered as a first system turn. */
+static int check_sharegpt(const json_t *obj, const YaDataConfig *cfg, const char **system, char *reason, size_t cap) {
+    const json_t *conv = json_object_get(obj, "conversations");
+    if (!json_is_array(conv)) return bad(reason, cap, "'conversations' must be an array");
+    size_t n = json_array_size(conv);
+    if (n == 0) return bad(reason, cap, "'conversations' is empty");
+    const json_t *tools = json_object_get(obj, "tools");
+    if (tools && !json_is_null(tools) && !(json_is_array(tools) && json_array_size(tools) == 0) &&
+        !(json_is_string(tools) && json_string_length(tools) == 0))
+        return bad(reason, cap, "'tools' is not read on ShareGPT lines: write tool conversations as 'messages' with tool_calls");
+    *system = NULL;
+    const json_t *sys = json_object_get(obj, "system");
+    if (sys && !json_is_null(sys)) {
+        if (!json_is_string(sys)) return bad(reason, cap, "'system' must be a string");
+        if (strlen(json_string_value(sys)) != json_string_length(sys))
+            return bad(reason, cap, "'system' contains a NUL character (\\u0000)");
+        if (json_string_length(sys) > 0) *system = json_string_value(sys);
+    }
+    size_t n_assistant = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *m = json_array_get(conv, i);
+        char where[48];
+        snprintf(where, sizeof where, "conversations[%zu]", i);
+        if (!json_is_object(m)) return bad(reason, cap, "%s must be an object", where);
+        const json_t *from = json_object_get(m, "from");
+        if (!json_is_string(from)) return bad(reason, cap, "%s.from must be a string", where);
+        const char *f = json_string_value(from);
+        const char *role = ya_sharegpt_role(f);
+        if (!role) {
+            if (strcmp(f, "function_call") == 0 || strcmp(f, "observation") == 0 || strcmp(f, "tool") == 0 ||
+                strcmp(f, "function") == 0)
+                return bad(reason, cap,
+                           "%s.from '%s': ShareGPT tool turns are not read (write tool conversations as 'messages' with "
+                           "tool_calls and role 'tool')",
+                           where, f);
+            return bad(reason, cap, "%s.from '%s' is not system, human, user, gpt or assistant", where, f);
+        }
+        if (*system && strcmp(role, "system") == 0)
+            return bad(reason, cap, "%s is a system turn, but the line also has a 'system' field: give one", where);
+        if (json_object_get(m, "weight") || json_object_get(m, "loss_weight"))
+            return bad(reason, cap,
+                       "%s.%s: per-turn weights are not supported (a record-level 'weight' scales the whole sample; "
+                       "--train-on final|all-assistant picks the turns)",
+                       where, json_object_get(m, "weight") ? "weight" : "loss_weight");
+        if (check_content(json_object_get(m, "value"), where, "value", reason, cap)) return YA_ERR;
+        if (strcmp(role, "assistant") == 0) n_assistant++;
+    }
+    if (cfg->mask_prompt && n_assistant == 0)
+        return bad(reason, cap, "no gpt/assistant turn to train on (--mask-prompt on)");
+    return YA_OK;
+}
+
+size_t ya_data_record_messages(const YaDataRecord *rec, YaChatMessage *msgs) {
+    size_t n = json_array_size(rec->messages), k = 0;
+    int sharegpt = rec->chat_source == YA_CHAT_SOURCE_SHAREGPT;
+    if (sharegpt && rec->system) {
+        if (msgs) msgs[k] = (YaChatMessage){"system", rec->system};
+        k++;
+    }
+    for (size_t i = 0; i < n; i++, k++) {
+        if (!msgs) continue;
+        const json_t *m = json_array_get(rec->messages, i);
+        if (sharegpt) {
+            msgs[k].role = ya_sharegpt_role(json_string_value(json_object_get(m, "from")));
+            msgs[k].content = json_string_value(json_object_get(m, "value"));
+        } else {
+            msgs[k].role = json_string_value(json_object_get(m, "role"));
+            msgs[k].content = json_string_value(json_object_get(m, "content"));
+        }
+    }
+    return k;
+}
+
+void ya_data_chat_free(YaDataChat *c) {
+    for (size_t i = 0; i < c->n_owned; i++) free(c->owned[i]);
+    free(c->owned);
+    free(c->msgs);
+    free(c->turn_calls);
+    free(c->tools);
+    free(c->calls);
+    memset(c, 0, sizeof *c);
+}
+
+/* Keeps a tojson text owned by c; NULL when out of memory. */
+static const char *own_json(YaDataChat *c, const json_t *v) {
+    char *s = ya_json_dumps_python(v);
+    if (!s) return NULL;
+    c->owned[c->n_owned++] = s;
+    return s;
+}
+
+int ya_data_chat_build(const YaDataRecord *rec, YaDataChat *c, YaError *err) {
+    memset(c, 0, sizeof *c);
+    c->n = ya_data_record_messages(rec, NULL);
+    c->n_tools = rec->tools ? json_array_size(rec->tools) : 0;
+    size_t n_calls = 0;
+    if (rec->chat_source == YA_CHAT_SOURCE_MESSAGES)
+        for (size_t i = 0; i < json_array_size(rec->messages); i++) {
+            const json_t *calls = json_object_get(json_array_get(rec->messages, i), "tool_calls");
+            if (json_is_array(calls)) n_calls += json_array_size(calls);
+        }
+    c->msgs = calloc(c->n ? c->n : 1, sizeof *c->msgs);
+    c->turn_calls = calloc(c->n ? c->n : 1, sizeof *c->turn_calls);
+    c->tools = calloc(c->n_tools ? c->n_tools : 1, sizeof *c->tools);
+    c->calls = calloc(n_calls ? n_calls : 1, sizeof *c->calls);
+    c->owned = calloc(c->n_tools + n_calls + 1, sizeof *c->owned);
+    if (!c->msgs || !c->turn_calls || !c->tools || !c->calls || !c->owned) goto oom;
+    ya_data_record_messages(rec, c->msgs);
+    for (size_t t = 0; t < c->n_tools; t++)
+        if (!(c->tools[t] = own_json(c, json_array_get(rec->tools, t)))) goto oom;
+    if (rec->chat_source != YA_CHAT_SOURCE_MESSAGES) return YA_OK;
+    for (size_t i = 0; i < c->n; i++) {
+        const json_t *calls = json_object_get(json_array_get(rec->messages, i), "tool_calls");
+        if (!json_is_array(calls) || json_array_size(calls) == 0) continue;
+        c->turn_calls[i] = (YaChatToolCalls){c->calls + c->n_calls, json_array_size(calls)};
+        for (size_t k = 0; k < json_array_size(calls); k++) {
+            const json_t *tc = json_array_get(calls, k), *fn = json_object_get(tc, "function");
+            if (json_is_object(fn)) tc = fn; /* the template's `if tool_call.function` */
+            const json_t *args = json_object_get(tc, "arguments");
+            YaChatToolCall *out = &c->calls[c->n_calls++];
+            out->name = json_string_value(json_object_get(tc, "name"));
+            /* `arguments is string` → printed verbatim, else tojson */
+            out->arguments = json_is_string(args) ? json_string_value(args) : own_json(c, args);
+            if (!out->arguments) goto oom;
+        }
+    }
+    return YA_OK;
+oom:
+    ya_data_chat_free(c);
+    return ya_fail(err, YA_ERR, "out of memory (or a non-finite number) serialising the tools");
+}
+
+/* The optional sample weight: "weight" or "loss_weight" (not both), finite >= 0. */
+static int get_sample_weight(const json_t *obj, YaDataRecord *rec, char *reason, size_t cap) {
+    const json_t *a = json_object_get(obj, "weight"), *b = json_object_get(obj, "loss_weight");
+    if (a && json_is_null(a)) a = NULL;
+    if (b && json_is_null(b)) b = NULL;
+    rec->weight = 1.0;
+    if (a && b) return bad(reason, cap, "both 'weight' and 'loss_weight' given: use one");
+    if (!a && !b) return YA_OK;
+    const char *key = a ? "weight" : "loss_weight";
+    const json_t *v = a ? a : b;
+    if (!json_is_number(v)) return bad(reason, cap, "'%s' must be a number", key);
+    double x = json_number_value(v);
+    if (!isfinite(x) || x < 0) {
+        char num[32];
+        ya_format_double_repr(x, num);
+        return bad(reason, cap, "%s %s must be a finite number >= 0", key, num);
+    }
+    rec->weight = x;
+    rec->has_weight = 1;
     return YA_OK;
 }
 
@@ -152,18 +383,24 @@ static char *scoring_text(const YaDataRecord *rec) {
         memcpy(s + a + 1, rec->completion, b + 1);
         return s;
     }
-    size_t total = 1, n = json_array_size(rec->messages);
-    for (size_t i = 0; i < n; i++)
-        total += json_string_length(json_object_get(json_array_get(rec->messages, i), "content")) + 1;
+    size_t n = ya_data_record_messages(rec, NULL), total = 1;
+    YaChatMessage *msgs = malloc((n ? n : 1) * sizeof *msgs);
+    if (!msgs) return NULL;
+    ya_data_record_messages(rec, msgs);
+    for (size_t i = 0; i < n; i++) total += strlen(msgs[i].content) + 1;
     char *s = malloc(total), *p = s;
-    if (!s) return NULL;
+    if (!s) {
+        free(msgs);
+        return NULL;
+    }
     for (size_t i = 0; i < n; i++) {
-        const json_t *c = json_object_get(json_array_get(rec->messages, i), "content");
+        size_t len = strlen(msgs[i].content);
         if (i) *p++ = '\n';
-        memcpy(p, json_string_value(c), json_string_length(c));
-        p += json_string_length(c);
+        memcpy(p, msgs[i].content, len);
+        p += len;
     }
     *p = '\0';
+    free(msgs);
     return s;
 }
 
@@ -205,12 +442,15 @@ int ya_data_record_parse(const json_t *obj, const YaDataConfig *cfg, YaDataForma
     YaDataFormat shape = line_shape(obj);
     if (*format == YA_DATA_AUTO) {
         if (shape == YA_DATA_AUTO)
-            return bad(reason, cap, "no 'text', 'prompt'+'completion' or 'messages' field: cannot tell the data format");
+            return bad(reason, cap,
+                       "no 'text', 'prompt'+'completion', 'messages' or 'conversations' field: cannot tell the data format");
         *format = shape;
     } else if (shape != *format) {
         if (shape == YA_DATA_AUTO)
             return bad(reason, cap, "no '%s' field (the data set is in %s format)",
-                       *format == YA_DATA_TEXT ? "text" : *format == YA_DATA_CHAT ? "messages" : "prompt'+'completion",
+                       *format == YA_DATA_TEXT   ? "text"
+                       : *format == YA_DATA_CHAT ? "messages' or 'conversations"
+                                                 : "prompt'+'completion",
                        ya_data_format_name(*format));
         return bad(reason, cap, "line is in %s format, but the data set is in %s format (all lines must share one format)",
                    ya_data_format_name(shape), ya_data_format_name(*format));
@@ -225,11 +465,19 @@ int ya_data_record_parse(const json_t *obj, const YaDataConfig *cfg, YaDataForma
         if (get_string(obj, "completion", 0, &rec->completion, reason, cap)) return YA_ERR;
         break;
     case YA_DATA_CHAT:
-        if (check_messages(obj, cfg, reason, cap)) return YA_ERR;
-        rec->messages = json_object_get(obj, "messages");
+        if (json_object_get(obj, "messages")) {
+            if (check_messages(obj, cfg, rec, reason, cap)) return YA_ERR;
+            rec->chat_source = YA_CHAT_SOURCE_MESSAGES;
+            rec->messages = json_object_get(obj, "messages");
+        } else {
+            if (check_sharegpt(obj, cfg, &rec->system, reason, cap)) return YA_ERR;
+            rec->chat_source = YA_CHAT_SOURCE_SHAREGPT;
+            rec->messages = json_object_get(obj, "conversations");
+        }
         break;
     default: return bad(reason, cap, "unknown data format");
     }
+    if (get_sample_weight(obj, rec, reason, cap)) return YA_ERR;
 
     double w = 0, h = 0;
     int has_w = get_score_field(obj, "auth_weight", 0.0, 0.99, &w, reason, cap);

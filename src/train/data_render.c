@@ -5,11 +5,19 @@
  *   completions  with a chat template: [user: prompt, assistant: completion] rendered;
  *                without one: encode(prompt) with BOS, encode(completion) without, EOS.
  *                Supervised: the completion and its end-of-turn/EOS.
- *   chat         the conversation rendered by its template; supervised: the final
- *                assistant message (or every one with --train-on all-assistant).
+ *   chat         the conversation ("messages", or ShareGPT "conversations" mapped to
+ *                roles) rendered by its template; supervised: the final assistant
+ *                message (or every one with --train-on all-assistant), through its
+ *                end-of-turn token (<|eot_id|>, <|im_end|> and the template's "\n"
+ *                after it, </s>), so a fine-tuned model learns to stop. Tools offered
+ *                and tool calls are rendered by templates that take them (qwen3);
+ *                a tool-call turn is an assistant turn like any other, tool results
+ *                are prompt.
  * The prompt boundary of an assistant turn k is the token length of messages[0..k)
  * rendered through the generation prompt (mlx-lm's rule); the turn ends at the token
- * length of messages[0..k] rendered. --mask-prompt off supervises every token.
+ * length of messages[0..k] rendered when that render is a prefix of the whole
+ * conversation's, else just past the turn's end-of-turn token (render_chat).
+ * --mask-prompt off supervises every token.
  * Truncation keeps the first max_seq_len tokens, after the mask is set. */
 #include <stdlib.h>
 #include <string.h>
@@ -54,30 +62,55 @@ static int append_encoded(YaTokSeq *s, const YaTokenizer *tok, const char *text,
     return rc;
 }
 
-/* Token count of messages[0..n) rendered by the template (chat templates emit
+/* Token ids of messages[0..n) rendered by the template (chat templates emit
  * their own BOS text, so no special tokens are added: HF apply_chat_template). */
-static int rendered_length(YaChatFormat fmt, const YaTokenizer *tok, const YaChatMessage *msgs, size_t n,
-                           int add_generation_prompt, YaTokSeq *into, size_t *len, YaError *err) {
+static int rendered_ids(YaChatFormat fmt, const YaTokenizer *tok, const YaChatMessage *msgs, const YaChatToolCalls *calls,
+                        size_t n, const char *const *tools, size_t n_tools, int add_generation_prompt, YaIds *ids,
+                        YaError *err) {
     char *text = NULL;
-    if (ya_chat_render(fmt, tok, msgs, n, add_generation_prompt, &text, err)) return YA_ERR;
-    YaIds ids = {0};
-    int rc = ya_tokenizer_encode(tok, text, strlen(text), 0, &ids, err);
-    if (rc == YA_OK) {
-        *len = ids.len;
-        if (into) rc = seq_append(into, ids.ids, ids.len, 0, err);
-    }
-    ya_ids_free(&ids);
+    ids->len = 0;
+    if (ya_chat_render_tools(fmt, tok, msgs, calls, n, tools, n_tools, add_generation_prompt, &text, err)) return YA_ERR;
+    int rc = ya_tokenizer_encode(tok, text, strlen(text), 0, ids, err);
     free(text);
     return rc;
 }
 
-static int render_chat(const YaChatMessage *msgs, size_t n, const YaDataConfig *cfg, const YaTokenizer *tok,
-                       YaChatFormat fmt, YaTokSeq *out, YaError *err) {
-    size_t full = 0;
-    if (rendered_length(fmt, tok, msgs, n, 0, out, &full, err)) return YA_ERR;
-    if (!cfg->mask_prompt) {
-        memset(out->sup, 1, out->len);
-        return YA_OK;
+/* Where an assistant turn that starts at `start` of the full render ends when the
+ * template does not render the conversation's prefix as a prefix (Qwen3 adds an
+ * empty <think> block to an assistant turn that is last; the original Llama 3
+ * template appends an assistant header to every render): just past its
+ * end-of-turn token, and the "\n" ChatML writes after it. */
+static size_t end_of_turn(YaChatFormat fmt, const YaTokenizer *tok, const int32_t *ids, size_t start, size_t full) {
+    int32_t eot = fmt == YA_CHAT_LLAMA3 ? ya_tokenizer_token_to_id(tok, "<|eot_id|>")
+                  : fmt == YA_CHAT_MISTRAL ? ya_tokenizer_eos_id(tok)
+                                           : ya_tokenizer_token_to_id(tok, "<|im_end|>");
+    int chatml = fmt == YA_CHAT_CHATML || fmt == YA_CHAT_QWEN3;
+    for (size_t t = start; eot >= 0 && t < full; t++) {
+        if (ids[t] != eot) continue;
+        size_t end = t + 1;
+        if (chatml && end < full) {
+            const char *piece = ya_tokenizer_id_to_token(tok, ids[end]);
+            if (piece && (strcmp(piece, "\n") == 0 || strcmp(piece, "\xc4\x8a") == 0)) end++; /* "\n" (byte-level: Ċ) */
+        }
+        return end;
+    }
+    return full;
+}
+
+/* tools: the tools offered (their tojson text), rendered into every prefix alike.
+ * Turn k is supervised from the token length of messages[0..k) rendered with the
+ * generation prompt to that of messages[0..k] rendered (mlx-lm's rule) — when the
+ * latter is a prefix of the full render; otherwise to its end-of-turn token. */
+static int render_chat(const YaChatMessage *msgs, const YaChatToolCalls *calls, size_t n, const char *const *tools,
+                       size_t n_tools, const YaDataConfig *cfg, const YaTokenizer *tok, YaChatFormat fmt, YaTokSeq *out,
+                       YaError *err) {
+    YaIds ids = {0};
+    int rc = rendered_ids(fmt, tok, msgs, calls, n, tools, n_tools, 0, &ids, err);
+    if (rc == YA_OK) rc = seq_append(out, ids.ids, ids.len, cfg->mask_prompt ? 0 : 1, err);
+    size_t full = ids.len;
+    if (rc || !cfg->mask_prompt) {
+        ya_ids_free(&ids);
+        return rc;
     }
     size_t last = n;
     for (size_t k = n; k-- > 0;)
@@ -85,18 +118,22 @@ static int render_chat(const YaChatMessage *msgs, size_t n, const YaDataConfig *
             last = k;
             break;
         }
-    if (last == n) return ya_fail(err, YA_ERR, "no assistant message to train on (--mask-prompt on)");
-    for (size_t k = 0; k < n; k++) {
+    if (last == n) rc = ya_fail(err, YA_ERR, "no assistant message to train on (--mask-prompt on)");
+    for (size_t k = 0; rc == YA_OK && k < n; k++) {
         if (strcmp(msgs[k].role, "assistant") != 0) continue;
         if (k != last && cfg->train_on != YA_TRAIN_ON_ALL_ASSISTANT) continue;
-        size_t start = 0, end = 0;
-        if (rendered_length(fmt, tok, msgs, k, 1, NULL, &start, err)) return YA_ERR;
-        if (k + 1 == n) end = full;
-        else if (rendered_length(fmt, tok, msgs, k + 1, 0, NULL, &end, err)) return YA_ERR;
-        if (end > full) end = full;
+        size_t start = 0, end = full;
+        if ((rc = rendered_ids(fmt, tok, msgs, calls, k, tools, n_tools, 1, &ids, err))) break;
+        start = ids.len;
+        if (k + 1 < n) {
+            if ((rc = rendered_ids(fmt, tok, msgs, calls, k + 1, tools, n_tools, 0, &ids, err))) break;
+            int is_prefix = ids.len <= full && memcmp(ids.ids, out->ids, ids.len * sizeof *ids.ids) == 0;
+            end = is_prefix ? ids.len : end_of_turn(fmt, tok, out->ids, start, full);
+        }
         for (size_t t = start; t < end; t++) out->sup[t] = 1;
     }
-    return YA_OK;
+    ya_ids_free(&ids);
+    return rc;
 }
 
 int ya_data_render(const YaDataRecord *rec, const YaDataConfig *cfg, const YaTokenizer *tok, YaChatFormat chat_format,
@@ -112,7 +149,7 @@ int ya_data_render(const YaDataRecord *rec, const YaDataConfig *cfg, const YaTok
     case YA_DATA_COMPLETIONS:
         if (chat_format != YA_CHAT_NONE) {
             YaChatMessage msgs[2] = {{"user", rec->prompt}, {"assistant", rec->completion}};
-            if (render_chat(msgs, 2, cfg, tok, chat_format, out, err)) return YA_ERR;
+            if (render_chat(msgs, NULL, 2, NULL, 0, cfg, tok, chat_format, out, err)) return YA_ERR;
         } else {
             if (append_encoded(out, tok, rec->prompt, 1, cfg->mask_prompt ? 0 : 1, err)) return YA_ERR;
             if (append_encoded(out, tok, rec->completion, 0, 1, err)) return YA_ERR;
@@ -124,16 +161,10 @@ int ya_data_render(const YaDataRecord *rec, const YaDataConfig *cfg, const YaTok
             return ya_fail(err, YA_ERR,
                            "chat data needs a chat template, and tokenizer_config.json has none we recognise: "
                            "pass --chat-format chatml|llama3|mistral|qwen3");
-        size_t n = json_array_size(rec->messages);
-        YaChatMessage *msgs = calloc(n ? n : 1, sizeof *msgs);
-        if (!msgs) return ya_fail(err, YA_ERR, "out of memory");
-        for (size_t i = 0; i < n; i++) {
-            const json_t *m = json_array_get(rec->messages, i);
-            msgs[i].role = json_string_value(json_object_get(m, "role"));
-            msgs[i].content = json_string_value(json_object_get(m, "content"));
-        }
-        int rc = render_chat(msgs, n, cfg, tok, chat_format, out, err);
-        free(msgs);
+        YaDataChat chat; /* ShareGPT turns arrive here as roles; tool calls and tools serialised */
+        if (ya_data_chat_build(rec, &chat, err)) return YA_ERR;
+        int rc = render_chat(chat.msgs, chat.turn_calls, chat.n, chat.tools, chat.n_tools, cfg, tok, chat_format, out, err);
+        ya_data_chat_free(&chat);
         if (rc) return YA_ERR;
         break;
     }

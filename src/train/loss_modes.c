@@ -1,7 +1,9 @@
 /* loss_modes.c — per-row CE weights for --distrust-mode off|additive|weighted
  * (SPEC §3.3) over one optimizer update, and the logged totals. The distrust
  * math itself (ℓ, μ, r, ŵ, ω) is src/distrust/distrust_loss.c's; this file
- * only maps it onto rows of the micro-batches. */
+ * only maps it onto rows of the micro-batches, together with each sample's
+ * own weight s_i (a record's "weight"; 1 when absent), which counts like s_i
+ * copies of the sample in the update (loss_modes.h has the formulas). */
 #include <math.h>
 #include <string.h>
 
@@ -49,6 +51,7 @@ int ya_loss_plan(const YaLossConfig *c, YaDistrustRunning *running, const YaBatc
     double *d = storage + n; // [n] ℓ_i
     size_t i = 0;
     double sum_d = 0.0;
+    plan->uniform_weight = 1;
     for (int k = 0; k < G; k++) {
         const YaBatch *b = mbs[k];
         plan->n_sup += b->n_sup;
@@ -58,6 +61,12 @@ int ya_loss_plan(const YaLossConfig *c, YaDistrustRunning *running, const YaBatc
             if (sm->n_sup < 1)
                 return ya_fail(err, YA_ERR, "micro-batch %d, sample %d (dataset index %llu): no supervised target", k, s,
                                (unsigned long long)sm->index);
+            if (!isfinite(sm->weight) || sm->weight < 0)
+                return ya_fail(err, YA_ERR, "micro-batch %d, sample %d (dataset index %llu): weight %g must be a finite number >= 0",
+                               k, s, (unsigned long long)sm->index, sm->weight);
+            if (sm->weight != 1.0) plan->uniform_weight = 0;
+            plan->sum_weight += sm->weight;
+            plan->weighted_sup += sm->weight * (double)sm->n_sup;
             d[i] = 0.0;
             if (c->mode != YA_DISTRUST_OFF &&
                 ya_distrust_loss(sm->w, sm->h, c->wp.alpha, &d[i], err) != YA_DISTRUST_OK) {
@@ -69,6 +78,8 @@ int ya_loss_plan(const YaLossConfig *c, YaDistrustRunning *running, const YaBatc
         }
     }
     if (plan->n_sup == 0) return ya_fail(err, YA_ERR, "optimizer update without any supervised target");
+    if (!(plan->weighted_sup > 0))
+        return ya_fail(err, YA_ERR, "optimizer update whose %zu samples all have weight 0", n);
     plan->distrust_mean = n ? sum_d / (double)n : 0.0;
     if (c->mode == YA_DISTRUST_WEIGHTED && c->stats == YA_WEIGHT_STATS_RUNNING) {
         if (!running) return ya_fail(err, YA_ERR, "--weight-stats running needs the running statistics");
@@ -84,6 +95,11 @@ int ya_loss_plan(const YaLossConfig *c, YaDistrustRunning *running, const YaBatc
         }
     }
     plan->omega_min = n ? plan->omega[0] : 0, plan->omega_max = plan->omega_min;
+    i = 0;
+    for (int k = 0; k < G; k++)
+        for (int s = 0; s < mbs[k]->n_samples; s++, i++) plan->sum_weighted_omega += mbs[k]->samples[s].weight * plan->omega[i];
+    if (c->mode == YA_DISTRUST_WEIGHTED && c->weight_norm_batch && !(plan->sum_weighted_omega > 0))
+        return ya_fail(err, YA_ERR, "optimizer update with a zero sum of weight x omega (--weight-norm batch)");
     for (i = 0; i < n; i++) {
         plan->sum_omega += plan->omega[i];
         if (plan->omega[i] < plan->omega_min) plan->omega_min = plan->omega[i];
@@ -98,19 +114,22 @@ void ya_loss_row_weights(const YaLossConfig *c, const YaLossPlan *plan, const Ya
     size_t first = 0; /* this micro-batch's first sample in plan->omega */
     for (int j = 0; j < k; j++) first += (size_t)mbs[j]->n_samples;
     size_t BT = (size_t)b->B * b->T;
-    if (c->mode != YA_DISTRUST_WEIGHTED) {
-        float w = (float)(1.0 / (double)plan->n_sup);
-        for (size_t t = 0; t < BT; t++) weight[t] = b->targets[t] >= 0 ? w : 0.0f;
+    if (c->mode != YA_DISTRUST_WEIGHTED) { /* s_i / Σ s_j·n_j: with every s = 1, 1/N_tokens */
+        for (size_t t = 0; t < BT; t++) {
+            int s = b->sample_ids[t];
+            weight[t] = b->targets[t] >= 0 && s >= 0 ? (float)(b->samples[s].weight / plan->weighted_sup) : 0.0f;
+        }
         return;
     }
-    double denom = c->weight_norm_batch ? plan->sum_omega : (double)plan->n_samples;
+    /* s_i·ω_i / (n_i·Σ s_j) or, --weight-norm batch, s_i·ω_i / (n_i·Σ s_j·ω_j) */
+    double denom = c->weight_norm_batch ? plan->sum_weighted_omega : plan->sum_weight;
     for (size_t t = 0; t < BT; t++) {
         int s = b->sample_ids[t];
         if (b->targets[t] < 0 || s < 0) {
             weight[t] = 0.0f;
             continue;
         }
-        weight[t] = (float)(plan->omega[first + (size_t)s] / ((double)b->samples[s].n_sup * denom));
+        weight[t] = (float)(b->samples[s].weight * plan->omega[first + (size_t)s] / ((double)b->samples[s].n_sup * denom));
     }
 }
 
@@ -119,7 +138,8 @@ void ya_loss_totals(const YaLossConfig *c, const YaLossPlan *plan, double wsum, 
     *ce = nll_sum / (double)plan->n_sup;
     *wce = wsum;
     *distrust = plan->distrust_mean;
-    if (c->mode == YA_DISTRUST_OFF) *total = *ce;
-    else if (c->mode == YA_DISTRUST_ADDITIVE) *total = *ce + c->wp.lambda * plan->distrust_mean;
+    double pooled = plan->uniform_weight ? *ce : wsum; /* the token-pooled objective, sample weights applied */
+    if (c->mode == YA_DISTRUST_OFF) *total = pooled;
+    else if (c->mode == YA_DISTRUST_ADDITIVE) *total = pooled + c->wp.lambda * plan->distrust_mean;
     else *total = wsum;
 }

@@ -42,6 +42,21 @@ compare "$QWEN" "$D/ref_completions.jsonl" "--batching pack --batch-size 1 --max
 LLAMA3=$TD/llama3/models # its template is detected from tokenizer_config.json
 compare "$LLAMA3" "$D/ref_chat.jsonl" "--batch-size 1 --train-on all-assistant" "--chat-format llama3 --train-on all-assistant"
 
+# ShareGPT conversations (mixed with a messages line), sample weights, a weight-0 line dropped
+compare "$QWEN" "$D/ref_sharegpt.jsonl" "--batch-size 1 --chat-format chatml --train-on all-assistant" \
+  "--chat-format chatml --train-on all-assistant"
+compare "$MISTRAL" "$D/ref_sharegpt.jsonl" "--batch-size 2 --chat-format mistral" "--chat-format mistral"
+compare "$LLAMA3" "$D/ref_sharegpt.jsonl" "--batch-size 1" "--chat-format llama3"
+"$YA" inspect-data --model "$QWEN" --data "$D/ref_sharegpt.jsonl" --distrust-mode off --batches 3 --batch-size 1 \
+  --seed 1 > "$OUT/sharegpt.txt" 2> "$OUT/sharegpt.err" || fail "inspect-data sharegpt listing: $(cat "$OUT/sharegpt.err")"
+grep -q "ref_sharegpt.jsonl:4: dropped: its weight is 0" "$OUT/sharegpt.err" || fail "weight 0 not reported as dropped"
+grep -q "chat records: 1 chat:messages (0 with tools), 2 chat:sharegpt" "$OUT/sharegpt.err" || fail "no chat record counts"
+grep -q "sample weights: 2 kept samples with a weight other than 1, 1 dropped with weight 0" "$OUT/sharegpt.err" \
+  || fail "no sample weight summary"
+grep -q "chat:sharegpt, tokens \[0, [0-9]*), [0-9]* supervised, weight 2," "$OUT/sharegpt.txt" \
+  || fail "listing lacks kind/weight: $(head -5 "$OUT/sharegpt.txt")"
+grep -q "supervised tokens: \[" "$OUT/sharegpt.txt" || fail "listing lacks the supervised spans"
+
 # resume: batches 3..7 after restoring batch 2's cursor_after equal the uninterrupted ones
 for mode in pad pack; do
   "$YA" inspect-data --model "$MISTRAL" --data "$D/ref_text.jsonl" --json --batches 8 --batch-size 2 \

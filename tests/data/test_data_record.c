@@ -31,6 +31,8 @@ static int run(const char *line, const YaDataConfig *cfg, YaDataFormat *fmt, con
         CHECK_MSG(strstr(why_, needle) != NULL, "reason '%s' lacks '%s'", why_, needle);                      \
     } while (0)
 
+static void test_tools_fields(const YaDataConfig *base);
+
 static void test_detection_and_fields(void) {
     YaDataConfig cfg;
     ya_data_config_default(&cfg);
@@ -50,7 +52,7 @@ static void test_detection_and_fields(void) {
     CHECK(fmt == YA_DATA_CHAT && rec.w == 0.99 && rec.h == 0.0); /* inclusive bounds */
 
     /* a line with no known shape leaves the format undetected */
-    EXPECT_BAD("{\"body\":\"x\"}", YA_DATA_AUTO, "no 'text', 'prompt'+'completion' or 'messages' field");
+    EXPECT_BAD("{\"body\":\"x\"}", YA_DATA_AUTO, "no 'text', 'prompt'+'completion', 'messages' or 'conversations' field");
     fmt = YA_DATA_AUTO;
     CHECK(run("{\"body\":\"x\"}", &cfg, &fmt, NULL, &rec, why) == YA_ERR && fmt == YA_DATA_AUTO);
     /* mixing formats */
@@ -78,13 +80,155 @@ static void test_detection_and_fields(void) {
     EXPECT_BAD("{\"messages\":{}}", YA_DATA_AUTO, "'messages' must be an array");
     EXPECT_BAD("{\"messages\":[]}", YA_DATA_AUTO, "'messages' is empty");
     EXPECT_BAD("{\"messages\":[1]}", YA_DATA_AUTO, "messages[0] must be an object");
-    EXPECT_BAD("{\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}", YA_DATA_AUTO, "messages[0].role 'tool' is not");
+    EXPECT_BAD("{\"messages\":[{\"role\":\"bot\",\"content\":\"x\"}]}", YA_DATA_AUTO,
+               "messages[0].role 'bot' is not system, user, assistant or tool");
+    EXPECT_BAD("{\"messages\":[{\"role\":\"function\",\"content\":\"x\"}]}", YA_DATA_AUTO,
+               "messages[0].role 'function' is not read: give tool results the role 'tool'");
     EXPECT_BAD("{\"messages\":[{\"role\":\"user\",\"content\":null}]}", YA_DATA_AUTO, "messages[0].content must be a string");
     EXPECT_BAD("{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}],\"auth_weight\":0.1,\"prov_entropy\":1}", YA_DATA_AUTO,
                "no assistant message to train on");
-    EXPECT_BAD("{\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\",\"content\":\"a\"}],"
-               "\"tools\":[{\"type\":\"function\"}]}",
-               YA_DATA_AUTO, "'tools' is not supported");
+    test_tools_fields(&cfg);
+    /* an empty tools list, or null tool_calls, is no tool use at all */
+    YaDataFormat f2 = YA_DATA_AUTO;
+    CHECK(run("{\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\",\"content\":\"a\","
+              "\"tool_calls\":null}],\"tools\":[],\"auth_weight\":0.1,\"prov_entropy\":1}",
+              &cfg, &f2, NULL, &rec, why) == YA_OK);
+}
+
+#define TOOL_USER "{\"role\":\"user\",\"content\":\"q\"}"
+#define TOOL_ANSWER "{\"role\":\"assistant\",\"content\":\"a\"}"
+
+/* tools, tool_calls and role "tool" on messages lines: what is read, and every reason a line is refused */
+static void test_tools_fields(const YaDataConfig *base) {
+    YaDataConfig cfg = *base;
+    cfg.need_scores = 0;
+    YaDataRecord rec;
+    char why[256];
+    YaDataFormat fmt = YA_DATA_AUTO;
+    const char *ok =
+        "{\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"messages\":[" TOOL_USER ","
+        "{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"type\":\"function\",\"function\":{\"name\":\"f\","
+        "\"arguments\":{\"x\":1}}},{\"name\":\"g\",\"arguments\":\"{}\"}]},{\"role\":\"tool\",\"content\":\"r\"}," TOOL_ANSWER "]}";
+    json_t *o = parse(ok);
+    CHECK_MSG(ya_data_record_parse(o, &cfg, &fmt, NULL, &rec, why, sizeof why) == YA_OK, "tools line: %s", why);
+    CHECK(rec.has_tools && rec.tools && json_array_size(rec.tools) == 1);
+    CHECK(strcmp(ya_data_kind_name(fmt, rec.chat_source, rec.has_tools), "chat:messages+tools") == 0);
+    YaDataChat chat;
+    YaError err = {0};
+    CHECK(ya_data_chat_build(&rec, &chat, &err) == YA_OK);
+    CHECK(chat.n == 4 && chat.n_tools == 1 && chat.n_calls == 2);
+    CHECK(strcmp(chat.tools[0], "{\"type\": \"function\", \"function\": {\"name\": \"f\"}}") == 0); /* tojson spacing */
+    CHECK(chat.turn_calls[1].n == 2 && chat.turn_calls[0].n == 0 && chat.turn_calls[3].n == 0);
+    CHECK(strcmp(chat.turn_calls[1].calls[0].name, "f") == 0 && strcmp(chat.turn_calls[1].calls[0].arguments, "{\"x\": 1}") == 0);
+    CHECK(strcmp(chat.turn_calls[1].calls[1].name, "g") == 0 && strcmp(chat.turn_calls[1].calls[1].arguments, "{}") == 0);
+    CHECK(strcmp(chat.msgs[2].role, "tool") == 0 && strcmp(chat.msgs[2].content, "r") == 0);
+    ya_data_chat_free(&chat);
+    json_decref(o);
+    /* a tool result alone also makes the line a tool conversation */
+    fmt = YA_DATA_AUTO;
+    CHECK(run("{\"messages\":[" TOOL_USER ",{\"role\":\"tool\",\"content\":\"r\"}," TOOL_ANSWER "]}", &cfg, &fmt, NULL, &rec,
+              why) == YA_OK && rec.has_tools && !rec.tools);
+
+    EXPECT_BAD("{\"tools\":{\"name\":\"f\"},\"messages\":[" TOOL_USER "," TOOL_ANSWER "]}", YA_DATA_AUTO,
+               "'tools' must be an array of tool schemas");
+    EXPECT_BAD("{\"tools\":[\"f\"],\"messages\":[" TOOL_USER "," TOOL_ANSWER "]}", YA_DATA_AUTO, "tools[0] must be an object");
+    EXPECT_BAD("{\"messages\":[" TOOL_USER ",{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"name\":\"f\","
+               "\"arguments\":{}}]}]}",
+               YA_DATA_AUTO, "messages[1].content must be a string (\"\" for a turn that only calls tools)");
+    EXPECT_BAD("{\"messages\":[" TOOL_USER ",{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":{}}]}", YA_DATA_AUTO,
+               "messages[1].tool_calls must be an array");
+    EXPECT_BAD("{\"messages\":[{\"role\":\"user\",\"content\":\"q\",\"tool_calls\":[{}]}," TOOL_ANSWER "]}", YA_DATA_AUTO,
+               "messages[0].tool_calls: only an assistant turn calls tools");
+    EXPECT_BAD("{\"messages\":[" TOOL_USER ",{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"function\":"
+               "{\"arguments\":{}}}]}]}",
+               YA_DATA_AUTO, "messages[1].tool_calls[0].function.name must be a non-empty string");
+    EXPECT_BAD("{\"messages\":[" TOOL_USER ",{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"name\":\"f\"}]}]}",
+               YA_DATA_AUTO, "messages[1].tool_calls[0].arguments is missing");
+    EXPECT_BAD("{\"messages\":[" TOOL_USER ",{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[3]}]}", YA_DATA_AUTO,
+               "messages[1].tool_calls[0] must be an object");
+    EXPECT_BAD("{\"messages\":[" TOOL_USER ",{\"role\":\"tool\",\"content\":5}," TOOL_ANSWER "]}", YA_DATA_AUTO,
+               "messages[1].content must be a string");
+}
+
+/* ShareGPT "conversations": detection, the from → role mapping, the top-level
+ * "system", and every reason a line is refused. */
+static void test_sharegpt(void) {
+    YaDataConfig cfg;
+    ya_data_config_default(&cfg);
+    cfg.need_scores = 0;
+    YaDataFormat fmt = YA_DATA_AUTO;
+    json_t *o = parse("{\"system\":\"Be brief.\",\"conversations\":[{\"from\":\"human\",\"value\":\"q1\"},"
+                      "{\"from\":\"gpt\",\"value\":\"a1\"},{\"from\":\"user\",\"value\":\"q2\"},"
+                      "{\"from\":\"assistant\",\"value\":\"a2\"}],\"weight\":2}");
+    YaDataRecord rec;
+    char why[256] = "";
+    CHECK_MSG(ya_data_record_parse(o, &cfg, &fmt, NULL, &rec, why, sizeof why) == YA_OK, "sharegpt: %s", why);
+    CHECK(fmt == YA_DATA_CHAT && rec.chat_source == YA_CHAT_SOURCE_SHAREGPT);
+    CHECK(strcmp(ya_data_kind_name(fmt, rec.chat_source, rec.has_tools), "chat:sharegpt") == 0);
+    CHECK(rec.weight == 2.0 && rec.has_weight);
+    YaChatMessage m[8];
+    CHECK(ya_data_record_messages(&rec, NULL) == 5);
+    CHECK(ya_data_record_messages(&rec, m) == 5);
+    const char *want[5][2] = {{"system", "Be brief."}, {"user", "q1"}, {"assistant", "a1"}, {"user", "q2"}, {"assistant", "a2"}};
+    for (int i = 0; i < 5; i++)
+        CHECK_MSG(strcmp(m[i].role, want[i][0]) == 0 && strcmp(m[i].content, want[i][1]) == 0, "turn %d: %s/%s", i,
+                  m[i].role, m[i].content);
+    json_decref(o);
+    /* a system turn inside conversations maps to system; messages and conversations mix in one chat data set */
+    o = parse("{\"conversations\":[{\"from\":\"system\",\"value\":\"s\"},{\"from\":\"human\",\"value\":\"q\"},"
+              "{\"from\":\"gpt\",\"value\":\"a\"}]}");
+    CHECK(ya_data_record_parse(o, &cfg, &fmt, NULL, &rec, why, sizeof why) == YA_OK);
+    CHECK(ya_data_record_messages(&rec, m) == 3 && strcmp(m[0].role, "system") == 0 && rec.weight == 1.0 && !rec.has_weight);
+    json_decref(o);
+    o = parse("{\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\",\"content\":\"a\"}]}");
+    CHECK(ya_data_record_parse(o, &cfg, &fmt, NULL, &rec, why, sizeof why) == YA_OK);
+    CHECK(rec.chat_source == YA_CHAT_SOURCE_MESSAGES && strcmp(ya_data_kind_name(fmt, rec.chat_source, rec.has_tools), "chat:messages") == 0);
+    json_decref(o);
+    CHECK(strcmp(ya_sharegpt_role("gpt"), "assistant") == 0 && strcmp(ya_sharegpt_role("human"), "user") == 0);
+    CHECK(ya_sharegpt_role("observation") == NULL && ya_sharegpt_role("GPT") == NULL);
+
+    EXPECT_BAD("{\"conversations\":{}}", YA_DATA_AUTO, "'conversations' must be an array");
+    EXPECT_BAD("{\"conversations\":[]}", YA_DATA_AUTO, "'conversations' is empty");
+    EXPECT_BAD("{\"conversations\":[\"x\"]}", YA_DATA_AUTO, "conversations[0] must be an object");
+    EXPECT_BAD("{\"conversations\":[{\"value\":\"x\"}]}", YA_DATA_AUTO, "conversations[0].from must be a string");
+    EXPECT_BAD("{\"conversations\":[{\"from\":\"human\",\"value\":\"q\"},{\"from\":\"bot\",\"value\":\"a\"}]}", YA_DATA_AUTO,
+               "conversations[1].from 'bot' is not system, human, user, gpt or assistant");
+    EXPECT_BAD("{\"conversations\":[{\"from\":\"human\",\"value\":\"q\"},{\"from\":\"function_call\",\"value\":\"{}\"}]}",
+               YA_DATA_AUTO, "conversations[1].from 'function_call': ShareGPT tool turns are not read");
+    EXPECT_BAD("{\"conversations\":[{\"from\":\"observation\",\"value\":\"r\"}]}", YA_DATA_AUTO,
+               "conversations[0].from 'observation': ShareGPT tool turns are not read");
+    EXPECT_BAD("{\"conversations\":[{\"from\":\"human\",\"value\":3}]}", YA_DATA_AUTO, "conversations[0].value must be a string");
+    EXPECT_BAD("{\"conversations\":[{\"from\":\"human\",\"value\":\"q\"}]}", YA_DATA_AUTO, "no gpt/assistant turn to train on");
+    EXPECT_BAD("{\"system\":\"s\",\"conversations\":[{\"from\":\"system\",\"value\":\"t\"},{\"from\":\"gpt\",\"value\":\"a\"}]}",
+               YA_DATA_AUTO, "conversations[0] is a system turn, but the line also has a 'system' field");
+    EXPECT_BAD("{\"system\":1,\"conversations\":[{\"from\":\"gpt\",\"value\":\"a\"}]}", YA_DATA_AUTO, "'system' must be a string");
+    EXPECT_BAD("{\"tools\":\"[{\\\"name\\\":\\\"f\\\"}]\",\"conversations\":[{\"from\":\"gpt\",\"value\":\"a\"}]}",
+               YA_DATA_AUTO, "'tools' is not read on ShareGPT lines");
+    EXPECT_BAD("{\"conversations\":[{\"from\":\"gpt\",\"value\":\"a\"}]}", YA_DATA_TEXT,
+               "line is in chat format, but the data set is in text format");
+    EXPECT_BAD("{\"conversations\":[{\"from\":\"gpt\",\"value\":\"a\",\"weight\":0}]}", YA_DATA_AUTO,
+               "conversations[0].weight: per-turn weights are not supported");
+}
+
+/* The sample weight: "weight" or "loss_weight", finite and >= 0, 1 when absent. */
+static void test_sample_weight(void) {
+    YaDataConfig cfg;
+    ya_data_config_default(&cfg);
+    cfg.need_scores = 0;
+    YaDataRecord rec;
+    char why[256];
+    YaDataFormat fmt = YA_DATA_AUTO;
+    CHECK(run("{\"text\":\"a\"}", &cfg, &fmt, NULL, &rec, why) == YA_OK && rec.weight == 1.0 && !rec.has_weight);
+    CHECK(run("{\"text\":\"a\",\"weight\":2.5}", &cfg, &fmt, NULL, &rec, why) == YA_OK && rec.weight == 2.5 && rec.has_weight);
+    CHECK(run("{\"text\":\"a\",\"loss_weight\":0}", &cfg, &fmt, NULL, &rec, why) == YA_OK && rec.weight == 0.0);
+    CHECK(run("{\"text\":\"a\",\"weight\":null}", &cfg, &fmt, NULL, &rec, why) == YA_OK && rec.weight == 1.0);
+    fmt = YA_DATA_AUTO;
+    CHECK(run("{\"prompt\":\"p\",\"completion\":\"c\",\"weight\":3}", &cfg, &fmt, NULL, &rec, why) == YA_OK && rec.weight == 3.0);
+    EXPECT_BAD("{\"text\":\"a\",\"weight\":-0.5}", YA_DATA_AUTO, "weight -0.5 must be a finite number >= 0");
+    EXPECT_BAD("{\"text\":\"a\",\"loss_weight\":\"2\"}", YA_DATA_AUTO, "'loss_weight' must be a number");
+    EXPECT_BAD("{\"text\":\"a\",\"weight\":1,\"loss_weight\":1}", YA_DATA_AUTO, "both 'weight' and 'loss_weight' given");
+    EXPECT_BAD("{\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\",\"content\":\"a\",\"weight\":0}]}",
+               YA_DATA_AUTO, "messages[1].weight: per-turn weights are not supported");
 }
 
 static void test_defaults_and_modes(void) {
@@ -187,6 +331,8 @@ static void test_score(void) {
 
 int main(void) {
     test_detection_and_fields();
+    test_sharegpt();
+    test_sample_weight();
     test_defaults_and_modes();
     test_score();
     TEST_MAIN_END();

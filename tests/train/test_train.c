@@ -45,6 +45,7 @@ typedef struct Batch {
     uint8_t *sup;  // [B, T]
     int *lens;     // [B]
     double *w, *H; // [B]
+    double *sw;    // [B] sample weights (the reference's "sample_weight", else all 1)
 } Batch;
 
 static void load_batch(Batch *b) {
@@ -62,6 +63,12 @@ static void load_batch(Batch *b) {
     }
     b->w = ref_f64("w", NULL);
     b->H = ref_f64("H", NULL);
+    if (ya_st_find(g_ref, "sample_weight")) {
+        b->sw = ref_f64("sample_weight", NULL);
+    } else {
+        b->sw = malloc((size_t)b->B * sizeof *b->sw);
+        for (int r = 0; r < b->B; r++) b->sw[r] = 1.0;
+    }
 }
 
 /* rows [first, first+count) of the reference batch as a pad-mode YaBatch. */
@@ -71,7 +78,8 @@ static void make_batch(const Batch *src, int first, int count, YaBatch *out) {
     for (int i = 0; i < count; i++) {
         int r = first + i;
         seqs[i] = (YaDataSeq){.ids = src->ids + (size_t)r * src->T, .sup = src->sup + (size_t)r * src->T,
-                              .len = src->lens[r], .w = src->w[r], .h = src->H[r], .index = (uint64_t)r};
+                              .len = src->lens[r], .w = src->w[r], .h = src->H[r], .weight = src->sw[r],
+                              .index = (uint64_t)r};
     }
     if (ya_batch_alloc(out, count, src->T, &err) != YA_OK || ya_batch_build_pad(out, seqs, count, &err) != YA_OK) {
         fprintf(stderr, "%s: batch: %s\n", g_case, err.message);
@@ -236,7 +244,8 @@ static void grads_packed(Run *run, const Batch *src, int pack_len, YaStepMetrics
     YaDataSeq seqs[64];
     for (int r = 0; r < src->B; r++)
         seqs[r] = (YaDataSeq){.ids = src->ids + (size_t)r * src->T, .sup = src->sup + (size_t)r * src->T,
-                              .len = src->lens[r], .w = src->w[r], .h = src->H[r], .index = (uint64_t)r};
+                              .len = src->lens[r], .w = src->w[r], .h = src->H[r], .weight = src->sw[r],
+                              .index = (uint64_t)r};
     YaBatch mb;
     int used = 0;
     if (ya_batch_alloc(&mb, src->B, pack_len, &err) != YA_OK ||
@@ -636,7 +645,7 @@ int main(int argc, char **argv) {
             test_finite_difference(argv[1], &batch);
         }
     }
-    free(batch.ids), free(batch.sup), free(batch.lens), free(batch.w), free(batch.H);
+    free(batch.ids), free(batch.sup), free(batch.lens), free(batch.w), free(batch.H), free(batch.sw);
     json_decref(g_spec);
     ya_st_close(g_ref);
     TEST_MAIN_END();
