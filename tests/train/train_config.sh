@@ -9,9 +9,11 @@
 #   E: errors: unknown key (file:line for YAML, file for JSON), bad value (names the
 #      flag and the key it came from), wrong shape, a changed constant, a duplicate key,
 #      invalid YAML, a missing file — exit 2 (1 for the unreadable file), nothing trained.
-#   train_config.sh YOUR_AI WORKDIR   (YA_TESTDATA_DIR: the fetched test data)
+#   F: the YAML examples of docs/CONFIG.md are valid configs (they fail only on their
+#      absent model directories: exit 1, not 2).
+#   train_config.sh YOUR_AI WORKDIR SOURCE_DIR   (YA_TESTDATA_DIR: the fetched test data)
 set -euo pipefail
-YA=$1 WORK=$2
+YA=$1 WORK=$2 SRC=$3
 TOK=${YA_TESTDATA_DIR:?}/llama2/models/tokenizer.json
 rm -rf "$WORK"; mkdir -p "$WORK"; cd "$WORK"
 fails=0
@@ -122,6 +124,22 @@ printf -- '- model\n' > notmap.yaml
 expect_error 2 "notmap.yaml:1: a config must be a mapping" notmap.yaml
 expect_error 1 "absent.yaml: cannot open" absent.yaml
 expect_error 2 "--config given twice" run.yaml --config run.yaml
+
+# F: the documented examples
+python3 - "$SRC/docs/CONFIG.md" <<'PYEOF'
+import re, sys
+blocks = re.findall(r"```yaml\n(.*?)```", open(sys.argv[1]).read(), re.S)
+assert len(blocks) >= 3, len(blocks)
+for i, b in enumerate(blocks):
+    open(f"example{i}.yaml", "w").write(b)
+PYEOF
+for f in example*.yaml; do
+  set +e
+  "$YA" train --config "$f" --out F > F.log 2>&1
+  rc=$?
+  set -e
+  [ $rc = 1 ] && grep -q "models/" F.log || fail "docs/CONFIG.md example $f: exit $rc: $(cat F.log)"
+done
 
 [ $fails = 0 ] && echo "train_config: all passed"
 exit $((fails > 0))
