@@ -125,6 +125,20 @@ expect_error 2 "notmap.yaml:1: a config must be a mapping" notmap.yaml
 expect_error 1 "absent.yaml: cannot open" absent.yaml
 expect_error 2 "--config given twice" run.yaml --config run.yaml
 
+# every flag of `train --help` has a key (the flag without --, '_' for '-'; --no-append-eos: append_eos)
+"$YA" train --help | grep -oE '^  --[a-z0-9-]+' | sed 's/^  --//' | sort -u > flags.txt
+[ "$(wc -l < flags.txt)" -ge 40 ] || fail "could not read the flags of train --help"
+while read -r flag; do
+  case $flag in config) continue ;; no-append-eos) flag=append-eos ;; esac
+  key=$(echo "$flag" | tr - _)
+  printf '%s: not-a-valid-value\n' "$key" > key.yaml
+  set +e
+  "$YA" train --config key.yaml --out G > G.log 2>&1
+  set -e
+  ! grep -q "unknown key" G.log || fail "flag --$flag has no config key '$key'"
+done < flags.txt
+[ ! -e G ] || fail "a key check trained"
+
 # F: the documented examples
 python3 - "$SRC/docs/CONFIG.md" <<'PYEOF'
 import re, sys
