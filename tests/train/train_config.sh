@@ -9,6 +9,7 @@
 #   E: errors: unknown key (file:line for YAML, file for JSON), bad value (names the
 #      flag and the key it came from), wrong shape, a changed constant, a duplicate key,
 #      invalid YAML, a missing file — exit 2 (1 for the unreadable file), nothing trained.
+#   R: --resume auto with the run's own run_config.json as --config continues the run;
 #   F: the YAML examples of docs/CONFIG.md are valid configs (they fail only on their
 #      absent model directories: exit 1, not 2).
 #   train_config.sh YOUR_AI WORKDIR SOURCE_DIR   (YA_TESTDATA_DIR: the fetched test data)
@@ -154,6 +155,12 @@ for f in example*.yaml; do
   set -e
   [ $rc = 1 ] && grep -q "models/" F.log || fail "docs/CONFIG.md example $f: exit $rc: $(cat F.log)"
 done
+
+# resume through the config: the run continues from its final checkpoint (last: it writes into A)
+"$YA" train --config A/checkpoint-3-final/run_config.json --resume auto --max-steps 5 > R.log 2>&1 ||
+  fail "resume with --config: $(tail -3 R.log)"
+grep -q "resumed from A/checkpoint-3-final at update 3" R.log || fail "resume with --config: $(cat R.log)"
+[ -d A/checkpoint-5-final ] || fail "resume with --config: no A/checkpoint-5-final"
 
 [ $fails = 0 ] && echo "train_config: all passed"
 exit $((fails > 0))
