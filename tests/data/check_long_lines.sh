@@ -76,6 +76,15 @@ set -- $(run_rss "$OUT/r1s" "$YA" inspect-data --model "$MISTRAL" --data "$OUT/m
 [ "$1" = 0 ] || fail "--on-bad-line skip: exit $1: $(cat "$OUT/r1s.err")"
 grep -q "mixed.jsonl:2: line is $size bytes" "$OUT/r1s.err" || fail "skip message: $(cat "$OUT/r1s.err")"
 grep -q "2 samples" "$OUT/r1s.err" || fail "expected 2 samples: $(cat "$OUT/r1s.err")"
+# the same limit and message in `score` (its own fast reader)
+"$YA" score --in "$OUT/mixed.jsonl" --out "$OUT/scored.jsonl" --max-line-bytes 1048576 --on-bad-line fail \
+  > /dev/null 2> "$OUT/score.err"
+[ $? = 1 ] || fail "score: a line over --max-line-bytes under --on-bad-line fail: expected exit 1"
+grep -q "mixed.jsonl:2: line is $size bytes, longer than the limit 1048576 (raise with --max-line-bytes)" \
+  "$OUT/score.err" || fail "score message: $(cat "$OUT/score.err")"
+"$YA" score --in "$OUT/mixed.jsonl" --out "$OUT/scored.jsonl" --max-line-bytes 1048576 > /dev/null 2>&1 ||
+  fail "score --on-bad-line skip (its default) with a long line"
+[ "$(wc -l < "$OUT/scored.jsonl")" = 2 ] || fail "score: expected the 2 short lines scored"
 # bad values of the flag are usage errors
 "$YA" inspect-data --model "$MISTRAL" --data "$OUT/big.jsonl" --max-line-bytes abc > /dev/null 2>&1
 [ $? = 2 ] || fail "--max-line-bytes abc: expected exit 2"
