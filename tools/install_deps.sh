@@ -12,6 +12,7 @@ declare -A CHECK=(
   [libpcre2-dev]="pkg-config --exists libpcre2-8"
   [libjansson-dev]="pkg-config --exists jansson"
   [libutf8proc-dev]="pkg-config --exists libutf8proc"
+  [libyaml-dev]="pkg-config --exists yaml-0.1" # train --config FILE.yaml
   [libdnnl-dev]="test -f /usr/include/dnnl.h" # oneDNN (no .pc file): bf16 GEMMs of train --matmul bf16
   [python3-torch]="/usr/bin/python3 -c 'import torch'"
   [python3-numpy]="/usr/bin/python3 -c 'import numpy'"

@@ -185,8 +185,10 @@ typedef struct YaTokSeq {
     int32_t *ids;  // [len]
     uint8_t *sup;  // [len]
     size_t len, cap;
-    size_t full_len;   /* length before truncation */
-    size_t n_sup_full; /* Σ_{t≥1} sup[t] before truncation */
+    size_t full_len;   /* length before truncation; when longer than max_seq_len only a lower
+                          bound (encoding stops at max_seq_len + 1 tokens) */
+    size_t n_sup_full; /* Σ_{t≥1} sup[t] before truncation; past max_seq_len + 1 only > 0 vs 0 is exact */
+    int sup_past_end;  /* a supervised turn starts past the tokens encoded */
     size_t n_sup;      /* Σ_{t≥1} sup[t] after truncation */
 } YaTokSeq;
 void ya_tok_seq_free(YaTokSeq *s);

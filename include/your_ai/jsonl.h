@@ -20,7 +20,24 @@ typedef struct YaJsonlReader {
     uint64_t line_no;   /* 1-based number of the line last returned (0 before the first) */
     uint64_t offset;    /* byte offset of the start of the next line */
     uint64_t line_offset; /* byte offset where the line last returned starts */
+    uint64_t max_line;  /* longer lines are bad lines (ya_jsonl_max_line_bytes() at open) */
 } YaJsonlReader;
+
+/* The longest line (bytes, newline included) a JSONL reader accepts; a longer
+ * one is a bad line "line is N bytes, longer than the limit M", read past
+ * without being held in memory. One JSON document that large would cost GBs of
+ * parsing and tokenising; --max-line-bytes raises it for the whole process
+ * (set before any file is opened; 0 restores the default). */
+#define YA_JSONL_DEFAULT_MAX_LINE ((uint64_t)16 << 20)
+void ya_jsonl_set_max_line_bytes(uint64_t n);
+uint64_t ya_jsonl_max_line_bytes(void);
+
+/* Reads one line (through its '\n', kept) from fp into *buf (grown as needed,
+ * NUL-terminated), storing at most max_bytes bytes: *len = bytes stored,
+ * *consumed = bytes read from fp (the whole line, even when longer).
+ * Returns 1 a line, 2 a line longer than max_bytes (nothing useful stored),
+ * 0 end of file, -1 read error or out of memory (errno). */
+int ya_jsonl_read_line(FILE *fp, uint64_t max_bytes, char **buf, size_t *cap, size_t *len, uint64_t *consumed);
 
 int ya_jsonl_open(YaJsonlReader *r, const char *path, YaError *err);
 void ya_jsonl_close(YaJsonlReader *r);
@@ -33,8 +50,9 @@ typedef enum { YA_JSONL_EOF = 0, YA_JSONL_OBJECT = 1, YA_JSONL_BAD = 2, YA_JSONL
 
 /* Reads the next non-blank line.
  *  YA_JSONL_OBJECT: *obj is a new reference to a JSON object (caller decrefs).
- *  YA_JSONL_BAD:    the line is not a valid UTF-8 JSON object; reason holds why
- *                   ("invalid JSON at column 7: ...", "not a JSON object").
+ *  YA_JSONL_BAD:    the line is not a valid UTF-8 JSON object, or is longer than
+ *                   max_line; reason holds why ("invalid JSON at column 7: ...",
+ *                   "not a JSON object", "line is N bytes, longer than the limit M ...").
  *  YA_JSONL_EOF / YA_JSONL_IOERR (err filled). Blank lines (only whitespace) are skipped. */
 YaJsonlResult ya_jsonl_next(YaJsonlReader *r, json_t **obj, char *reason, size_t reason_cap, YaError *err);
 

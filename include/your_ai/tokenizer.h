@@ -37,6 +37,16 @@ void ya_tokenizer_free(YaTokenizer *tok);
 int ya_tokenizer_encode(const YaTokenizer *tok, const char *text, size_t len, int add_special, YaIds *out,
                         YaError *err);
 
+/* Like ya_tokenizer_encode, but stops early: appends at least the first
+ * max_tokens ids of the full encoding (all of them when it is shorter), and
+ * every id appended is the full encoding's id at that position. The work is
+ * bounded by the tokens needed, not by len (normalising and pre-tokenising
+ * still read the whole text; BPE stops after the pre-token, or the 64 KiB chunk
+ * of a long pre-token, that reaches max_tokens). Used to truncate long
+ * documents to a sequence length without encoding all of them. */
+int ya_tokenizer_encode_prefix(const YaTokenizer *tok, const char *text, size_t len, int add_special, size_t max_tokens,
+                               YaIds *out, YaError *err);
+
 /* Decodes ids into a malloc'ed NUL-terminated UTF-8 string (as HF decode). */
 int ya_tokenizer_decode(const YaTokenizer *tok, const int32_t *ids, size_t n, int skip_special, char **out,
                         size_t *out_len, YaError *err);

@@ -35,6 +35,14 @@ int ya_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 /* Prints "your_ai <cmd>: error: <err->message>"; returns err->code (1 or 2). */
 int ya_cli_report(const char *cmd, const YaError *err);
 
+/* --max-line-bytes N (every command that reads JSONL): matched at argv[*i], it
+ * sets the process-wide JSONL line limit (ya_jsonl_set_max_line_bytes).
+ * Returns 1 consumed, 0 another flag, -1 after printing a usage error. */
+int ya_cli_max_line_flag(int argc, char **argv, int *i);
+#define YA_CLI_MAX_LINE_USAGE                                                                                       \
+    "  --max-line-bytes N   longest JSONL line accepted, in bytes; a longer line is a bad line,\n"                 \
+    "                       skipped unread (default 16777216 = 16 MiB)\n"
+
 /* 1 if argv[i] is -h or --help. */
 int ya_cli_is_help(const char *arg);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "your_ai/jsonl.h"
 
 int ya_cli_flag(int argc, char **argv, int *i, const char *name, const char **value) {
     const char *a = argv[*i];
@@ -81,6 +82,16 @@ int ya_cli_usage_error(const char *cmd, const char *fmt, ...) {
 int ya_cli_report(const char *cmd, const YaError *err) {
     fprintf(stderr, "your_ai %s: error: %s\n", cmd, err->message[0] ? err->message : "unknown error");
     return err->code ? err->code : YA_ERR;
+}
+
+int ya_cli_max_line_flag(int argc, char **argv, int *i) {
+    const char *v;
+    int r = ya_cli_flag(argc, argv, i, "--max-line-bytes", &v);
+    if (r <= 0) return r;
+    long long n;
+    if (ya_cli_parse_int("--max-line-bytes", v, 2, (long long)1 << 40, &n)) return -1;
+    ya_jsonl_set_max_line_bytes((uint64_t)n);
+    return 1;
 }
 
 int ya_cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }

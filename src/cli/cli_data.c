@@ -9,7 +9,9 @@ int ya_cli_data_flag(const char *cmd, int argc, char **argv, int *i, YaDataConfi
     int r;
     long long n;
     YaError err = {0};
-    if ((r = ya_cli_flag(argc, argv, i, "--max-seq-length", &v))) {
+    if ((r = ya_cli_max_line_flag(argc, argv, i))) {
+        if (r < 0) return -1;
+    } else if ((r = ya_cli_flag(argc, argv, i, "--max-seq-length", &v))) {
         if (r < 0 || ya_cli_parse_int("--max-seq-length", v, 2, 1 << 22, &n)) return -1;
         cfg->max_seq_len = (int)n;
     } else if ((r = ya_cli_flag(argc, argv, i, "--batch-size", &v))) {

@@ -4,6 +4,7 @@
 #ifndef YOUR_AI_CLI_DATA_H
 #define YOUR_AI_CLI_DATA_H
 
+#include "cli/cli.h"
 #include "your_ai/data.h"
 
 /* The flag list with defaults, for a command's usage text. */
@@ -25,7 +26,8 @@
     "  --score              score lines without auth_weight/prov_entropy on the fly with the\n"                     \
     "                       citation scorer (SPEC §4.8 rules; default off)\n"                                        \
     "  --on-bad-line P      fail: stop at the first bad line with file:line: reason;\n"                              \
-    "                       skip: report the first 20, count all, continue (default fail)\n"
+    "                       skip: report the first 20, count all, continue (default fail)\n"                       \
+    YA_CLI_MAX_LINE_USAGE
 
 /* Matches one data flag at argv[*i] into cfg (advancing *i past its value).
  * Returns 1 if consumed, 0 if argv[*i] is not a data flag, -1 after printing a

@@ -33,6 +33,8 @@ static const char k_usage[] =
     "                            stratified by source_type, largest-remainder rounding)\n"
     "  --min-examples N          fewer examples after caps is an error (default 1000)\n"
     "  --on-bad-line skip|fail   invalid JSON / UTF-8 lines: report and skip, or stop (default skip)\n"
+    "  --max-line-bytes N        longest line accepted; a longer one is a bad line, skipped unread\n"
+    "                            (default 16777216 = 16 MiB)\n"
     "  --quiet                   do not print the summary table\n";
 
 static int run_prepare(int argc, char **argv) {
@@ -46,6 +48,10 @@ static int run_prepare(int argc, char **argv) {
         const char *v;
         int m;
         long long n;
+        if ((m = ya_cli_max_line_flag(argc, argv, &i))) {
+            if (m < 0) return YA_ERR_USAGE;
+            continue;
+        }
         if ((m = ya_cli_flag(argc, argv, &i, "--input", &v))) {
             if (m < 0) rc = 2;
             else o.input_dir = v;

@@ -44,6 +44,8 @@ static const char k_usage[] =
     "  --detail                  add the `detail` object to every scored line\n"
     "  --no-hybrid               ignore source_type priors: every long text is \"dynamic\"\n"
     "  --on-bad-line skip|fail   skip and count bad lines, or stop at the first (exit 1)\n"
+    "  --max-line-bytes N        longest line accepted; a longer one is a bad line, skipped unread\n"
+    "                            (default 16777216 = 16 MiB)\n"
     "                            (default skip)\n"
     "  --threads N               score blocks of lines with N OpenMP threads; output order\n"
     "                            is unchanged (default 1)\n"
@@ -109,16 +111,29 @@ static int read_block(YaJsonlReader *rd, Item *items, int *eof, YaError *err) {
     while (n < BLOCK && bytes < BLOCK_BYTES) {
         Item *it = &items[n];
         errno = 0;
-        ssize_t got = getline(&it->line, &it->line_cap, rd->fp);
-        if (got < 0) {
-            if (ferror(rd->fp))
-                return ya_fail(err, YA_ERR, "%s: read error after line %llu: %s", rd->path,
-                               (unsigned long long)rd->line_no, strerror(errno)), -1;
+        size_t len = 0;
+        uint64_t consumed = 0;
+        int got = ya_jsonl_read_line(rd->fp, rd->max_line, &it->line, &it->line_cap, &len, &consumed);
+        if (got < 0)
+            return ya_fail(err, YA_ERR, "%s: read error after line %llu: %s", rd->path, (unsigned long long)rd->line_no,
+                           strerror(errno ? errno : EIO)), -1;
+        if (got == 0) {
             *eof = 1;
             break;
         }
         rd->line_no++;
-        size_t len = (size_t)got;
+        if (got == 2) { /* too long: a bad line, never held in memory */
+            if (it->line) it->line[0] = '\0';
+            it->line_len = 0;
+            it->line_no = rd->line_no;
+            it->kind = LINE_BAD;
+            it->failed = it->oom = 0;
+            snprintf(it->reason, sizeof it->reason,
+                     "line is %llu bytes, longer than the limit %llu (raise with --max-line-bytes)",
+                     (unsigned long long)consumed, (unsigned long long)rd->max_line);
+            n++;
+            continue;
+        }
         while (len && (it->line[len - 1] == '\n' || it->line[len - 1] == '\r')) len--;
         it->line[len] = '\0';
         if (is_blank(it->line, len)) continue;
@@ -291,6 +306,10 @@ static int run_score(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *v;
         int m;
+        if ((m = ya_cli_max_line_flag(argc, argv, &i))) {
+            if (m < 0) return YA_ERR_USAGE;
+            continue;
+        }
         if ((m = ya_cli_flag(argc, argv, &i, "--in", &v))) o.in = v;
         else if ((m = ya_cli_flag(argc, argv, &i, "--out", &v))) o.out = v;
         else if ((m = ya_cli_flag(argc, argv, &i, "--text-field", &v))) o.text_field = v;

@@ -70,6 +70,8 @@ static const char k_usage[] =
     "  --chat-format F        chatml|llama3|mistral|qwen3: override the tokenizer's template; also\n"
     "                         used by the prompt suite (default: the tokenizer's own; none = plain prompt)\n"
     "  --on-bad-line P        fail | skip (default fail)\n"
+    "  --max-line-bytes N     longest JSONL line accepted; a longer one is a bad line, skipped unread\n"
+    "                         (default 16777216 = 16 MiB)\n"
     "\n"
     "Exit codes: 0 success, 1 runtime error (bad input names file:line; NaN/Inf logits name the\n"
     "first non-finite weight, and no report is written), 2 usage error.\n";

@@ -7,6 +7,7 @@
  * Messages follow the Python reference word for word, with numbers printed as
  * Python's repr(float) so the two can be diffed. */
 #include "your_ai/distrust.h"
+#include "your_ai/jsonl.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -223,9 +224,12 @@ int ya_distrust_auto_lambda(const char *jsonl_path, double *lambda, size_t *n_us
     size_t cap = 0, used = 0;
     double sum_w = 0.0, sum_h = 0.0;
     for (int i = 0; i < 100; i++) { /* the first 100 physical lines, used or not */
-        ssize_t n = getline(&line, &cap, fp);
-        if (n < 0) break;
-        json_t *obj = json_loadb(line, (size_t)n, JSON_DECODE_ANY, NULL);
+        size_t n = 0;
+        uint64_t consumed = 0;
+        int got = ya_jsonl_read_line(fp, ya_jsonl_max_line_bytes(), &line, &cap, &n, &consumed);
+        if (got <= 0) break;
+        if (got == 2) continue; /* longer than --max-line-bytes: unusable, as the loader will say */
+        json_t *obj = json_loadb(line, n, JSON_DECODE_ANY, NULL);
         if (!obj || !json_is_object(obj)) {
             json_decref(obj);
             continue;

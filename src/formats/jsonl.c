@@ -9,8 +9,53 @@
 #include "your_ai/fileio.h" /* defines: ya_fopen_input */
 #include "your_ai/log.h"
 
+/* The process-wide line limit: set once from --max-line-bytes before any file is read. */
+static uint64_t g_max_line_bytes = YA_JSONL_DEFAULT_MAX_LINE;
+
+void ya_jsonl_set_max_line_bytes(uint64_t n) { g_max_line_bytes = n ? n : YA_JSONL_DEFAULT_MAX_LINE; }
+uint64_t ya_jsonl_max_line_bytes(void) { return g_max_line_bytes; }
+
+int ya_jsonl_read_line(FILE *fp, uint64_t max_bytes, char **buf, size_t *cap, size_t *len, uint64_t *consumed) {
+    size_t n = 0;
+    uint64_t total = 0;
+    int c = EOF, too_long = 0;
+    flockfile(fp);
+    while ((c = getc_unlocked(fp)) != EOF) {
+        total++;
+        if (!too_long) {
+            if (total > max_bytes) {
+                too_long = 1; /* keep counting to the newline; store nothing more */
+            } else {
+                if (n + 2 > *cap) {
+                    size_t ncap = *cap ? *cap * 2 : 256;
+                    while (ncap < n + 2) ncap *= 2;
+                    char *p = realloc(*buf, ncap);
+                    if (!p) {
+                        funlockfile(fp);
+                        errno = ENOMEM;
+                        return -1;
+                    }
+                    *buf = p;
+                    *cap = ncap;
+                }
+                (*buf)[n++] = (char)c;
+            }
+        }
+        if (c == '\n') break;
+    }
+    int bad = ferror(fp);
+    funlockfile(fp);
+    if (bad) return -1;
+    *consumed = total;
+    if (total == 0) return 0;
+    if (*buf) (*buf)[n] = '\0';
+    *len = n;
+    return too_long ? 2 : 1;
+}
+
 int ya_jsonl_open(YaJsonlReader *r, const char *path, YaError *err) {
     memset(r, 0, sizeof *r);
+    r->max_line = g_max_line_bytes;
     if (strlen(path) >= sizeof r->path) return ya_fail(err, YA_ERR, "%s: path too long", path);
     strcpy(r->path, path);
     r->fp = ya_fopen_input(path, err);
@@ -43,18 +88,25 @@ YaJsonlResult ya_jsonl_next(YaJsonlReader *r, json_t **obj, char *reason, size_t
     *obj = NULL;
     for (;;) {
         errno = 0;
-        ssize_t n = getline(&r->line, &r->line_cap, r->fp);
-        if (n < 0) {
-            if (ferror(r->fp)) {
-                ya_fail(err, YA_ERR, "%s: read error after line %llu: %s", r->path, (unsigned long long)r->line_no, strerror(errno));
-                return YA_JSONL_IOERR;
-            }
-            return YA_JSONL_EOF;
+        size_t len = 0;
+        uint64_t consumed = 0;
+        if (!r->max_line) r->max_line = g_max_line_bytes; /* a reader set up without ya_jsonl_open */
+        int got = ya_jsonl_read_line(r->fp, r->max_line, &r->line, &r->line_cap, &len, &consumed);
+        if (got < 0) {
+            ya_fail(err, YA_ERR, "%s: read error after line %llu: %s", r->path, (unsigned long long)r->line_no,
+                    strerror(errno ? errno : EIO));
+            return YA_JSONL_IOERR;
         }
+        if (got == 0) return YA_JSONL_EOF;
         r->line_offset = r->offset;
-        r->offset += (uint64_t)n;
+        r->offset += consumed;
         r->line_no++;
-        size_t len = (size_t)n;
+        if (got == 2) {
+            if (r->line) r->line[0] = '\0';
+            snprintf(reason, reason_cap, "line is %llu bytes, longer than the limit %llu (raise with --max-line-bytes)",
+                     (unsigned long long)consumed, (unsigned long long)r->max_line);
+            return YA_JSONL_BAD;
+        }
         while (len && (r->line[len - 1] == '\n' || r->line[len - 1] == '\r')) len--;
         r->line[len] = '\0';
         if (is_blank(r->line, len)) continue;

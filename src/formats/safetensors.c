@@ -23,9 +23,30 @@
 #include "your_ai/log.h"
 #include "your_ai/safetensors.h"
 
-/* The reference implementation caps the header at 100 MB; a real 8B model's
- * header is ~30 KB. Anything larger is corrupt or hostile. */
-#define YA_ST_MAX_HEADER (100u * 1024u * 1024u)
+/* A real 8B model's header is ~30 KB (~130 bytes per tensor); the reference
+ * implementation caps it at 100 MB. Parsing costs ~20x the header in memory and
+ * ~10 us per entry, so we accept at most 32 MiB and 131072 tensors per file
+ * (a whole 30B-A3B MoE in one file has ~19k): anything larger is corrupt or
+ * hostile, and is refused before it is parsed. */
+#define YA_ST_MAX_HEADER (32u * 1024u * 1024u)
+#define YA_ST_MAX_TENSORS 131072u
+
+/* JSON objects in the header text (each tensor entry is one): '{' outside strings. */
+static size_t count_objects(const unsigned char *s, size_t n) {
+    size_t count = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (in_string) {
+            if (s[i] == '\\') i++;
+            else if (s[i] == '"') in_string = 0;
+        } else if (s[i] == '"') {
+            in_string = 1;
+        } else if (s[i] == '{') {
+            count++;
+        }
+    }
+    return count;
+}
 
 struct YaSafetensors {
     char *path;
@@ -187,8 +208,12 @@ static int parse_buffer(YaSafetensors *st, const unsigned char *buf, size_t len,
         return ya_fail(err, YA_ERR, "%s: header length %llu is past the end of the file (%zu bytes; truncated?)", where,
                        (unsigned long long)hlen, len);
     if (hlen > YA_ST_MAX_HEADER)
-        return ya_fail(err, YA_ERR, "%s: header length %llu exceeds the %u-byte limit", where,
-                       (unsigned long long)hlen, YA_ST_MAX_HEADER);
+        return ya_fail(err, YA_ERR, "%s: header length %llu exceeds the %u-byte limit (corrupt or not a model file?)",
+                       where, (unsigned long long)hlen, YA_ST_MAX_HEADER);
+    size_t n_objects = count_objects(buf + 8, (size_t)hlen); /* root + __metadata__ + one per tensor */
+    if (n_objects > YA_ST_MAX_TENSORS + 2)
+        return ya_fail(err, YA_ERR, "%s: header (%llu bytes) holds %zu JSON objects, more than the %u tensors accepted per file",
+                       where, (unsigned long long)hlen, n_objects, YA_ST_MAX_TENSORS);
     const unsigned char *data = buf + 8 + hlen;
     uint64_t data_len = len - 8 - hlen;
 

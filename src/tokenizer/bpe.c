@@ -5,9 +5,21 @@
  * byte_fallback, or the unk token, fused when fuse_unk). Merges are applied
  * lowest rank first through a binary heap of candidate pairs over a linked
  * list of symbols; stale heap entries are skipped when popped. That makes a
- * word of n characters O(n log n), so a whole SentencePiece-style document
- * (no pre-tokenizer: one "word") costs no more than its pieces. Results for
- * short pre-tokens go through a bounded cache. */
+ * word of n characters O(n log n). Results for short pre-tokens go through a
+ * bounded cache.
+ *
+ * Long pre-tokens (a whole SentencePiece-style document is one "word": no
+ * pre-tokenizer) are encoded in chunks of at most tok->word_chunk bytes, so the
+ * memory of one word is bounded and an encode that needs only its first tokens
+ * can stop after a chunk. A chunk ends, where possible, at a safe cut: before a
+ * character b, after a different character a, where no vocabulary token holds b
+ * after anything but b itself. No merge can then produce a symbol spanning the
+ * cut (it would be a token holding "ab"), and merges on either side never
+ * interact, so the ids equal those of the whole word exactly. Only a pre-token
+ * with no safe cut in the second half of a chunk (e.g. 64 KiB of letters with no
+ * space) is cut at a character boundary there, and then its ids may differ
+ * from HF's near the cut; the encoding is still the same whatever the caller's
+ * token limit, as every encode cuts at the same places. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +97,11 @@ static int word_add(Word *w, int32_t id, size_t len) {
     return 0;
 }
 
-/* HF merge_word: characters → initial symbols. */
-static int word_init(const YaTokenizer *tok, const char *w, size_t len, Word *word, YaError *err) {
+/* HF merge_word: characters → initial symbols. w[0..len) is a chunk of a word:
+ * word_start / word_end say whether it begins / ends the word (the subword
+ * prefix and word suffix decorate by the position in the whole word). */
+static int word_init(const YaTokenizer *tok, const char *w, size_t len, int word_start, int word_end, Word *word,
+                     YaError *err) {
     int32_t unk_id = -1;
     size_t unk_len = 0;
     int have_unk = 0;
@@ -95,7 +110,7 @@ static int word_init(const YaTokenizer *tok, const char *w, size_t len, Word *wo
         uint32_t cp;
         size_t cl = ya_tok_utf8_decode(w + i, &cp);
         if (i + cl > len) cl = len - i;
-        int is_first = i == 0, is_last = i + cl == len;
+        int is_first = word_start && i == 0, is_last = word_end && i + cl == len;
         const char *s = w + i;
         size_t slen = cl;
         /* continuing_subword_prefix / end_of_word_suffix decorate the lookup key */
@@ -244,11 +259,60 @@ static void cache_store(const YaTokenizer *tok, uint32_t h, const char *w, size_
     pthread_mutex_unlock(lock);
 }
 
-int ya_tok_bpe_word(const YaTokenizer *tok, const char *w, size_t len, YaIds *out, YaError *err) {
+/* BPE of one chunk of a word, appended to out. */
+static int bpe_chunk(const YaTokenizer *tok, const char *w, size_t len, int word_start, int word_end, YaIds *out,
+                     YaError *err) {
+    Word word = {0};
+    Heap heap = {0};
+    int rc = word_init(tok, w, len, word_start, word_end, &word, err);
+    if (rc == YA_OK && word_merge_all(tok, &word, &heap)) rc = ya_fail(err, YA_ERR, "out of memory");
+    for (size_t i = 0; i < word.n && rc == YA_OK; i++)
+        if (word.v[i].len && ya_ids_push(out, word.v[i].id)) rc = ya_fail(err, YA_ERR, "out of memory");
+    free(word.v);
+    free(heap.v);
+    return rc;
+}
+
+static int is_char_start(unsigned char c) { return (c & 0xC0) != 0x80; }
+
+/* 1 when no merge can span the boundary before byte c of w (see the file
+ * comment). b, the character at c, is a vocabulary token itself, so it is never
+ * an unk that fuse_unk could join to a; a may be anything else. */
+static int safe_cut(const YaTokenizer *tok, const char *w, size_t c) {
+    if (!tok->cut_before || tok->subword_prefix.len || tok->word_suffix.len || c == 0) return 0;
+    uint32_t a = 0, b = 0;
+    ya_tok_utf8_decode(w + c, &b);
+    size_t p = c - 1;
+    while (p > 0 && !is_char_start((unsigned char)w[p])) p--;
+    ya_tok_utf8_decode(w + p, &a);
+    return a != b && b < YA_TOK_MAX_CP && (tok->cut_before[b >> 3] >> (b & 7) & 1);
+}
+
+/* End of the chunk that starts at byte pos of w[0..len). */
+static size_t chunk_end(const YaTokenizer *tok, const char *w, size_t pos, size_t len) {
+    size_t chunk = tok->word_chunk;
+    if (len - pos <= chunk) return len;
+    size_t end = pos + chunk;
+    while (end > pos + 1 && !is_char_start((unsigned char)w[end])) end--;
+    for (size_t c = end; c > pos + chunk / 2; c--)
+        if (is_char_start((unsigned char)w[c]) && safe_cut(tok, w, c)) return c;
+    return end; /* no safe cut: a character boundary (may differ from HF near here) */
+}
+
+int ya_tok_bpe_word(const YaTokenizer *tok, const char *w, size_t len, size_t stop, YaIds *out, YaError *err) {
     if (len == 0) return YA_OK;
     if (tok->ignore_merges) { /* a pre-token that is itself a token is emitted whole */
         int32_t id = ya_tok_strmap_get(&tok->vocab_map, w, len);
         if (id >= 0) return ya_ids_push(out, id) ? ya_fail(err, YA_ERR, "out of memory") : YA_OK;
+    }
+    if (len > tok->word_chunk) { /* chunked (see the file comment); never cached */
+        int rc = YA_OK;
+        for (size_t pos = 0; pos < len && rc == YA_OK && out->len < stop;) {
+            size_t end = chunk_end(tok, w, pos, len);
+            rc = bpe_chunk(tok, w + pos, end - pos, pos == 0, end == len, out, err);
+            pos = end;
+        }
+        return rc;
     }
     int cacheable = len <= YA_CACHE_MAX_WORD && tok->cache.slots;
     uint32_t h = 0;
@@ -258,17 +322,8 @@ int ya_tok_bpe_word(const YaTokenizer *tok, const char *w, size_t len, YaIds *ou
         if (cache_lookup(tok, h, w, len, out, &hit)) return ya_fail(err, YA_ERR, "out of memory");
         if (hit) return YA_OK;
     }
-    Word word = {0};
-    Heap heap = {0};
-    int rc = word_init(tok, w, len, &word, err);
-    if (rc == YA_OK && word_merge_all(tok, &word, &heap)) rc = ya_fail(err, YA_ERR, "out of memory");
     size_t first = out->len;
-    if (rc == YA_OK) {
-        for (size_t i = 0; i < word.n && rc == YA_OK; i++)
-            if (word.v[i].len && ya_ids_push(out, word.v[i].id)) rc = ya_fail(err, YA_ERR, "out of memory");
-    }
+    int rc = bpe_chunk(tok, w, len, 1, 1, out, err);
     if (rc == YA_OK && cacheable) cache_store(tok, h, w, len, out->len > first ? out->ids + first : NULL, out->len - first);
-    free(word.v);
-    free(heap.v);
     return rc;
 }

@@ -37,20 +37,25 @@ static int is_valid_utf8(const char *s, size_t n) {
     return 1;
 }
 
-/* normalized text piece → pre-tokens → BPE */
-static int encode_text(const YaTokenizer *tok, const char *s, size_t len, int at_start, YaIds *out, YaError *err) {
+/* normalized text piece → pre-tokens → BPE, stopping once out->len >= stop */
+static int encode_text(const YaTokenizer *tok, const char *s, size_t len, int at_start, size_t stop, YaIds *out,
+                       YaError *err) {
     YaSpans spans = {0};
     if (ya_tok_pretokenize(tok, s, len, at_start, &spans, err)) return YA_ERR;
     int rc = YA_OK;
-    for (size_t i = 0; i < spans.n && rc == YA_OK; i++)
-        rc = ya_tok_bpe_word(tok, spans.buf.data + spans.v[i].off, spans.v[i].len, out, err);
+    for (size_t i = 0; i < spans.n && rc == YA_OK && out->len < stop; i++)
+        rc = ya_tok_bpe_word(tok, spans.buf.data + spans.v[i].off, spans.v[i].len, stop, out, err);
     ya_tok_spans_free(&spans);
     return rc;
 }
 
-int ya_tokenizer_encode(const YaTokenizer *tok, const char *text, size_t len, int add_special, YaIds *out,
-                        YaError *err) {
+/* The pipeline; with max_tokens < SIZE_MAX it stops once the body (the ids
+ * before the post-processor) has max_tokens ids, and then leaves out the
+ * post-processor's suffix, which would not follow that partial body. */
+static int encode(const YaTokenizer *tok, const char *text, size_t len, int add_special, size_t max_tokens, YaIds *out,
+                  YaError *err) {
     size_t first = out->len;
+    size_t stop = max_tokens < SIZE_MAX - first ? first + max_tokens : SIZE_MAX;
     YaStrBuf fixed = {0};
     if (!is_valid_utf8(text, len)) {
         if (ya_tok_utf8_sanitize(text, len, &fixed)) return ya_fail(err, YA_ERR, "out of memory");
@@ -61,7 +66,7 @@ int ya_tokenizer_encode(const YaTokenizer *tok, const char *text, size_t len, in
     YaStrBuf norm = {0};
     int rc = YA_OK;
     if (ya_tok_added_split(tok, &tok->trie_raw, text, len, &raw)) rc = ya_fail(err, YA_ERR, "out of memory");
-    for (size_t i = 0; i < raw.n && rc == YA_OK; i++) {
+    for (size_t i = 0; i < raw.n && rc == YA_OK && out->len < stop; i++) {
         const YaPiece *p = &raw.v[i];
         if (p->token >= 0) {
             if (ya_ids_push(out, tok->added[p->token].id)) rc = ya_fail(err, YA_ERR, "out of memory");
@@ -80,22 +85,36 @@ int ya_tokenizer_encode(const YaTokenizer *tok, const char *text, size_t len, in
             rc = ya_fail(err, YA_ERR, "out of memory");
             break;
         }
-        for (size_t k = 0; k < normed.n && rc == YA_OK; k++) {
+        for (size_t k = 0; k < normed.n && rc == YA_OK && out->len < stop; k++) {
             const YaPiece *q = &normed.v[k];
             if (q->token >= 0) {
                 if (ya_ids_push(out, tok->added[q->token].id)) rc = ya_fail(err, YA_ERR, "out of memory");
             } else {
-                rc = encode_text(tok, s + q->off, q->len, p->off == 0 && q->off == 0, out, err);
+                rc = encode_text(tok, s + q->off, q->len, p->off == 0 && q->off == 0, stop, out, err);
             }
         }
     }
-    if (rc == YA_OK && add_special) rc = ya_tok_postprocess(tok, out, first, err);
+    int stopped = out->len >= stop; /* a full body of exactly max_tokens ids keeps its suffix out too: harmless */
+    if (rc == YA_OK && add_special) {
+        rc = ya_tok_postprocess(tok, out, first, err);
+        if (rc == YA_OK && stopped) out->len -= tok->n_post_suffix;
+    }
     ya_tok_pieces_free(&raw);
     ya_tok_pieces_free(&normed);
     ya_strbuf_free(&norm);
     ya_strbuf_free(&fixed);
     if (rc != YA_OK) out->len = first;
     return rc;
+}
+
+int ya_tokenizer_encode(const YaTokenizer *tok, const char *text, size_t len, int add_special, YaIds *out,
+                        YaError *err) {
+    return encode(tok, text, len, add_special, SIZE_MAX, out, err);
+}
+
+int ya_tokenizer_encode_prefix(const YaTokenizer *tok, const char *text, size_t len, int add_special, size_t max_tokens,
+                               YaIds *out, YaError *err) {
+    return encode(tok, text, len, add_special, max_tokens, out, err);
 }
 
 int ya_tokenizer_decode(const YaTokenizer *tok, const int32_t *ids, size_t n, int skip_special, char **out,

@@ -173,10 +173,22 @@ struct YaTokenizer {
     YaStr bos_token, eos_token;        /* strings the chat renderers emit */
 
     YaBpeCache cache;
-};
 
-/* bpe.c: appends the ids of one pre-token (model input string) to out. */
-int ya_tok_bpe_word(const YaTokenizer *tok, const char *w, size_t len, YaIds *out, YaError *err);
+    /* long pre-tokens (bpe.c): BPE runs on chunks of at most word_chunk bytes,
+     * cut where possible before a character whose bit is set here: a vocabulary
+     * token itself that no token holds after a different character */
+    size_t word_chunk;
+    uint8_t *cut_before; // [YA_TOK_MAX_CP / 8] bitmap over code points
+};
+#define YA_TOK_MAX_CP 0x110000
+#define YA_TOK_WORD_CHUNK ((size_t)64 << 10) /* bytes; 64 KiB of BPE symbols and heap is ~3 MB */
+/* tokenizer_load.c: fills tok->cut_before from the vocabulary. */
+int ya_tok_cut_table_build(YaTokenizer *tok);
+
+/* bpe.c: appends the ids of one pre-token (model input string) to out. A long
+ * pre-token is encoded in chunks; it stops after the chunk that brings out->len
+ * to `stop` or beyond (SIZE_MAX: the whole pre-token). */
+int ya_tok_bpe_word(const YaTokenizer *tok, const char *w, size_t len, size_t stop, YaIds *out, YaError *err);
 int ya_tok_bpe_cache_init(YaBpeCache *c);
 void ya_tok_bpe_cache_free(YaBpeCache *c);
 

@@ -672,14 +672,42 @@ static int build(YaTokenizer *tok, const json_t *root, Ctx *c) {
         if ((size_t)tok->post_suffix[i] >= tok->n_total)
             return ya_fail(c->err, YA_ERR, "%s: post_processor: special token id %d is outside the vocabulary", c->file,
                            tok->post_suffix[i]);
-    if (ya_tok_bpe_cache_init(&tok->cache)) return ya_fail(c->err, YA_ERR, "out of memory");
+    if (ya_tok_bpe_cache_init(&tok->cache) || ya_tok_cut_table_build(tok)) return ya_fail(c->err, YA_ERR, "out of memory");
     return YA_OK;
+}
+
+int ya_tok_cut_table_build(YaTokenizer *tok) {
+    uint8_t *inner = calloc(YA_TOK_MAX_CP / 8, 1); /* seen after a different character inside a token */
+    free(tok->cut_before);
+    tok->cut_before = calloc(YA_TOK_MAX_CP / 8, 1);
+    if (!inner || !tok->cut_before) {
+        free(inner);
+        return -1;
+    }
+    for (size_t id = 0; id < tok->n_vocab; id++) {
+        const YaStr *t = &tok->vocab[id];
+        if (!t->s) continue;
+        uint32_t prev = UINT32_MAX;
+        for (size_t i = 0; i < t->len;) {
+            uint32_t cp;
+            size_t n = ya_tok_utf8_decode(t->s + i, &cp);
+            if (!n || i + n > t->len || cp >= YA_TOK_MAX_CP) break; /* not UTF-8: never a cut character */
+            if (i == 0 && n == t->len) tok->cut_before[cp >> 3] |= (uint8_t)(1u << (cp & 7));
+            if (i > 0 && cp != prev) inner[cp >> 3] |= (uint8_t)(1u << (cp & 7));
+            prev = cp;
+            i += n;
+        }
+    }
+    for (size_t i = 0; i < YA_TOK_MAX_CP / 8; i++) tok->cut_before[i] &= (uint8_t)~inner[i];
+    free(inner);
+    return 0;
 }
 
 static YaTokenizer *tok_new(void) {
     YaTokenizer *tok = calloc(1, sizeof *tok);
     if (!tok) return NULL;
     tok->unk_id = tok->bos_id = tok->eos_id = tok->pad_id = -1;
+    tok->word_chunk = YA_TOK_WORD_CHUNK;
     return tok;
 }
 
@@ -779,5 +807,6 @@ void ya_tokenizer_free(YaTokenizer *tok) {
     free(tok->bos_token.s);
     free(tok->eos_token.s);
     ya_tok_bpe_cache_free(&tok->cache);
+    free(tok->cut_before);
     free(tok);
 }

@@ -18,7 +18,12 @@
  * length of messages[0..k] rendered when that render is a prefix of the whole
  * conversation's, else just past the turn's end-of-turn token (render_chat).
  * --mask-prompt off supervises every token.
- * Truncation keeps the first max_seq_len tokens, after the mask is set. */
+ * Truncation keeps the first max_seq_len tokens, after the mask is set.
+ *
+ * Only max_seq_len + 1 tokens are ever needed (the +1 tells a truncated sample
+ * from one that fits), so every encode stops there (ya_tokenizer_encode_prefix):
+ * a 100 MB document costs its first tokens, not 100 MB of BPE. The ids kept are
+ * exactly those of the full encoding. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,25 +57,31 @@ static int seq_append(YaTokSeq *s, const int32_t *ids, size_t n, uint8_t sup, Ya
     return YA_OK;
 }
 
-/* Encodes text and appends it with one supervision value. */
+/* Tokens a rendering needs: max_seq_len + 1, or all (SIZE_MAX) without a limit. */
+static size_t token_limit(const YaDataConfig *cfg) {
+    return cfg->max_seq_len > 0 ? (size_t)cfg->max_seq_len + 1 : SIZE_MAX;
+}
+
+/* Encodes text (its first `need` ids at least) and appends it with one supervision value. */
 static int append_encoded(YaTokSeq *s, const YaTokenizer *tok, const char *text, int add_special, uint8_t sup,
-                          YaError *err) {
+                          size_t need, YaError *err) {
     YaIds ids = {0};
-    int rc = ya_tokenizer_encode(tok, text, strlen(text), add_special, &ids, err);
+    int rc = ya_tokenizer_encode_prefix(tok, text, strlen(text), add_special, need, &ids, err);
     if (rc == YA_OK) rc = seq_append(s, ids.ids, ids.len, sup, err);
     ya_ids_free(&ids);
     return rc;
 }
 
 /* Token ids of messages[0..n) rendered by the template (chat templates emit
- * their own BOS text, so no special tokens are added: HF apply_chat_template). */
+ * their own BOS text, so no special tokens are added: HF apply_chat_template).
+ * Encoding stops past `need` tokens: an ids->len >= need is only a lower bound. */
 static int rendered_ids(YaChatFormat fmt, const YaTokenizer *tok, const YaChatMessage *msgs, const YaChatToolCalls *calls,
-                        size_t n, const char *const *tools, size_t n_tools, int add_generation_prompt, YaIds *ids,
-                        YaError *err) {
+                        size_t n, const char *const *tools, size_t n_tools, int add_generation_prompt, size_t need,
+                        YaIds *ids, YaError *err) {
     char *text = NULL;
     ids->len = 0;
     if (ya_chat_render_tools(fmt, tok, msgs, calls, n, tools, n_tools, add_generation_prompt, &text, err)) return YA_ERR;
-    int rc = ya_tokenizer_encode(tok, text, strlen(text), 0, ids, err);
+    int rc = ya_tokenizer_encode_prefix(tok, text, strlen(text), 0, need, ids, err);
     free(text);
     return rc;
 }
@@ -105,7 +116,8 @@ static int render_chat(const YaChatMessage *msgs, const YaChatToolCalls *calls, 
                        size_t n_tools, const YaDataConfig *cfg, const YaTokenizer *tok, YaChatFormat fmt, YaTokSeq *out,
                        YaError *err) {
     YaIds ids = {0};
-    int rc = rendered_ids(fmt, tok, msgs, calls, n, tools, n_tools, 0, &ids, err);
+    const size_t need = token_limit(cfg);
+    int rc = rendered_ids(fmt, tok, msgs, calls, n, tools, n_tools, 0, need, &ids, err);
     if (rc == YA_OK) rc = seq_append(out, ids.ids, ids.len, cfg->mask_prompt ? 0 : 1, err);
     size_t full = ids.len;
     if (rc || !cfg->mask_prompt) {
@@ -123,10 +135,12 @@ static int render_chat(const YaChatMessage *msgs, const YaChatToolCalls *calls, 
         if (strcmp(msgs[k].role, "assistant") != 0) continue;
         if (k != last && cfg->train_on != YA_TRAIN_ON_ALL_ASSISTANT) continue;
         size_t start = 0, end = full;
-        if ((rc = rendered_ids(fmt, tok, msgs, calls, k, tools, n_tools, 1, &ids, err))) break;
+        if ((rc = rendered_ids(fmt, tok, msgs, calls, k, tools, n_tools, 1, need, &ids, err))) break;
         start = ids.len;
+        /* a turn starting past the tokens encoded still has its end-of-turn token to supervise */
+        if (start >= full && full >= need) out->sup_past_end = 1;
         if (k + 1 < n) {
-            if ((rc = rendered_ids(fmt, tok, msgs, calls, k + 1, tools, n_tools, 0, &ids, err))) break;
+            if ((rc = rendered_ids(fmt, tok, msgs, calls, k + 1, tools, n_tools, 0, need, &ids, err))) break;
             int is_prefix = ids.len <= full && memcmp(ids.ids, out->ids, ids.len * sizeof *ids.ids) == 0;
             end = is_prefix ? ids.len : end_of_turn(fmt, tok, out->ids, start, full);
         }
@@ -139,10 +153,12 @@ static int render_chat(const YaChatMessage *msgs, const YaChatToolCalls *calls, 
 int ya_data_render(const YaDataRecord *rec, const YaDataConfig *cfg, const YaTokenizer *tok, YaChatFormat chat_format,
                    YaTokSeq *out, YaError *err) {
     out->len = out->full_len = out->n_sup = out->n_sup_full = 0;
+    out->sup_past_end = 0;
     int32_t eos = ya_tokenizer_eos_id(tok);
+    const size_t need = token_limit(cfg);
     switch (rec->format) {
     case YA_DATA_TEXT:
-        if (append_encoded(out, tok, rec->text, 1, 1, err)) return YA_ERR;
+        if (append_encoded(out, tok, rec->text, 1, 1, need, err)) return YA_ERR;
         if (cfg->append_eos && eos >= 0 && (out->len == 0 || out->ids[out->len - 1] != eos))
             if (seq_append(out, &eos, 1, 1, err)) return YA_ERR;
         break;
@@ -151,8 +167,10 @@ int ya_data_render(const YaDataRecord *rec, const YaDataConfig *cfg, const YaTok
             YaChatMessage msgs[2] = {{"user", rec->prompt}, {"assistant", rec->completion}};
             if (render_chat(msgs, NULL, 2, NULL, 0, cfg, tok, chat_format, out, err)) return YA_ERR;
         } else {
-            if (append_encoded(out, tok, rec->prompt, 1, cfg->mask_prompt ? 0 : 1, err)) return YA_ERR;
-            if (append_encoded(out, tok, rec->completion, 0, 1, err)) return YA_ERR;
+            if (append_encoded(out, tok, rec->prompt, 1, cfg->mask_prompt ? 0 : 1, need, err)) return YA_ERR;
+            /* at least one completion id, to know whether it has any past a long prompt */
+            if (append_encoded(out, tok, rec->completion, 0, 1, out->len < need ? need - out->len : 1, err))
+                return YA_ERR;
             if (eos >= 0 && seq_append(out, &eos, 1, 1, err)) return YA_ERR;
         }
         break;
@@ -172,6 +190,7 @@ int ya_data_render(const YaDataRecord *rec, const YaDataConfig *cfg, const YaTok
     }
     out->full_len = out->len;
     for (size_t t = 1; t < out->len; t++) out->n_sup_full += out->sup[t];
+    if (out->sup_past_end) out->n_sup_full++;
     if (cfg->max_seq_len > 0 && out->len > (size_t)cfg->max_seq_len) out->len = (size_t)cfg->max_seq_len;
     for (size_t t = 1; t < out->len; t++) out->n_sup += out->sup[t];
     return YA_OK;

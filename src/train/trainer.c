@@ -28,6 +28,7 @@
 #include "your_ai/checkpoint.h"
 #include "your_ai/config.h"
 #include "your_ai/fileio.h"
+#include "your_ai/jsonl.h" /* defines: ya_jsonl_max_line_bytes */
 #include "your_ai/log.h"
 #include "your_ai/metrics.h"
 #include "your_ai/model.h"
@@ -395,6 +396,7 @@ static json_t *build_run_config(const Run *r) {
     json_object_set_new(j, "default_entropy", d->has_default_entropy ? json_real(d->default_entropy) : json_null());
     json_object_set_new(j, "score", json_boolean(d->score));
     json_object_set_new(j, "on_bad_line", json_string(d->on_bad_line == YA_BAD_LINE_SKIP ? "skip" : "fail"));
+    json_object_set_new(j, "max_line_bytes", json_integer((json_int_t)ya_jsonl_max_line_bytes()));
     json_object_set_new(j, "model_identity", identity_json(&r->identity));
     return j;
 }

@@ -242,6 +242,47 @@ static void test_bad_files(void) {
     CHECK(strstr(err.message, "cannot open") != NULL);
 }
 
+/* A header of n tiny tensor entries, each 0 bytes at offset 0, padded with spaces to pad bytes. */
+static unsigned char *many_entries_file(size_t n, size_t pad, size_t *len) {
+    size_t cap = n * 64 + pad + 64;
+    unsigned char *buf = malloc(cap);
+    size_t h = 0;
+    h += (size_t)snprintf((char *)buf + 8 + h, cap - 8 - h, "{");
+    for (size_t i = 0; i < n; i++)
+        h += (size_t)snprintf((char *)buf + 8 + h, cap - 8 - h, "%s\"t%zu\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}",
+                              i ? "," : "", i);
+    h += (size_t)snprintf((char *)buf + 8 + h, cap - 8 - h, "}");
+    while (h < pad) buf[8 + h++] = ' ';
+    for (int b = 0; b < 8; b++) buf[b] = (unsigned char)((uint64_t)h >> (8 * b));
+    *len = 8 + h;
+    return buf;
+}
+
+/* Bounded work per header byte: a header over 32 MiB, or one with more than 131072
+ * entries, is refused before it is parsed (the error names the file and the size). */
+static void test_header_limits(void) {
+    YaError err = {0};
+    YaSafetensors *st = NULL;
+    size_t len;
+    unsigned char *buf = many_entries_file(1, (size_t)33 << 20, &len); /* one tensor, 33 MiB of padding */
+    CHECK(ya_st_open_memory(buf, len, "padded.safetensors", &st, &err) == YA_ERR);
+    CHECK_MSG(strstr(err.message, "padded.safetensors") && strstr(err.message, "34603008") &&
+                  strstr(err.message, "exceeds the 33554432-byte limit"),
+              "message: %s", err.message);
+    free(buf);
+    buf = many_entries_file(131073 + 1, 0, &len); /* ~8 MB: under the byte cap, over the entry cap */
+    CHECK(ya_st_open_memory(buf, len, "many.safetensors", &st, &err) == YA_ERR);
+    CHECK_MSG(strstr(err.message, "many.safetensors") && strstr(err.message, "131075 JSON objects") &&
+                  strstr(err.message, "131072 tensors"),
+              "message: %s", err.message);
+    free(buf);
+    buf = many_entries_file(1000, 0, &len); /* below both caps: opens */
+    CHECK_MSG(ya_st_open_memory(buf, len, "fine.safetensors", &st, &err) == YA_OK, "%s", err.message);
+    CHECK(st && ya_st_count(st) == 1000);
+    ya_st_close(st);
+    free(buf);
+}
+
 static void write_text(const char *name, const char *text) {
     char path[4096];
     path_in(path, name);
@@ -390,6 +431,7 @@ int main(void) {
     test_round_trip();
     test_streaming_writer();
     test_bad_files();
+    test_header_limits();
     test_sharded();
     test_bad_dirs();
     char cmd[128];
