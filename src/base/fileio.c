@@ -18,7 +18,7 @@ static const char *file_kind(mode_t mode) {
     if (S_ISCHR(mode)) return "a character device";
     if (S_ISBLK(mode)) return "a block device";
     if (S_ISSOCK(mode)) return "a socket";
-    return "not a regular file";
+    return "a special file";
 }
 
 int ya_open_input(const char *path, YaError *err) {
@@ -37,7 +37,7 @@ int ya_open_input(const char *path, YaError *err) {
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        ya_fail(err, YA_ERR, "%s: is %s, expected a regular file", path, file_kind(st.st_mode));
+        ya_fail(err, YA_ERR, "%s: is %s, not a regular file", path, file_kind(st.st_mode));
         return -1;
     }
     int flags = fcntl(fd, F_GETFL);

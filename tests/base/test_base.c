@@ -149,7 +149,7 @@ static void test_open_input(void) {
     CHECK(ya_open_input(fifo, &err) == -1 && err.code == YA_ERR);
     CHECK_MSG(strstr(err.message, fifo) && strstr(err.message, "FIFO"), "%s", err.message);
     CHECK(ya_fopen_input(dir, &err) == NULL);
-    CHECK_MSG(strstr(err.message, "is a directory, expected a regular file"), "%s", err.message);
+    CHECK_MSG(strstr(err.message, "is a directory, not a regular file"), "%s", err.message);
     CHECK(ya_open_input("/dev/null", &err) == -1);
     CHECK_MSG(strstr(err.message, "character device"), "%s", err.message);
     char *text = NULL;
