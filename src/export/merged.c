@@ -86,6 +86,21 @@ int ya_export_copy_file(const char *dir_from, const char *dir_to, const char *na
     return rc;
 }
 
+/* The first element of x [n] (F32, F16 or BF16 bits) whose exponent is all ones
+ * (Inf or NaN), or -1. Checks the bits: no conversion. */
+static int64_t first_non_finite_bits(YaDtype dt, const void *x, uint64_t n) {
+    if (dt == YA_DTYPE_F32) {
+        const uint32_t *u = x;
+        for (uint64_t i = 0; i < n; i++)
+            if ((u[i] & 0x7f800000u) == 0x7f800000u) return (int64_t)i;
+    } else {
+        const uint16_t *u = x, mask = dt == YA_DTYPE_F16 ? 0x7c00 : 0x7f80;
+        for (uint64_t i = 0; i < n; i++)
+            if ((u[i] & mask) == mask) return (int64_t)i;
+    }
+    return -1;
+}
+
 typedef struct MergeCtx {
     const YaModel *m;
     const YaAdapter *a;
@@ -100,6 +115,10 @@ static int fill_merged(void *ctx, const char *name, void *dst, uint64_t nbytes, 
         return ya_fail(err, YA_ERR, "%s: internal size mismatch", name);
     if (c->t->dtype == c->dt && !factors_for(c->m, c->a, c->t)) { /* untouched: copy the stored bits */
         memcpy(dst, c->t->data, nbytes);
+        int64_t bad = first_non_finite_bits(c->dt, dst, c->t->numel); /* dst is still in cache */
+        if (bad >= 0)
+            return ya_fail(err, YA_ERR, "%s: tensor '%s' element %lld is not finite (NaN or Inf in the base model)",
+                           c->t->file, c->t->name, (long long)bad);
         return YA_OK;
     }
     if (ya_export_weight_f32(c->m, c->a, c->t, c->scratch, ya_export_max_abs(c->dt), err))

@@ -16,8 +16,9 @@
 #                  sha256sum, the independent reference) makes export, forward, generate and
 #                  validate --adapter fail naming the file; a training checkpoint without a
 #                  manifest is refused
-# nonfinite        a NaN factor, lora_alpha 1e30, and factors whose merge overflows F32 or F16
-#                  are refused naming the tensor (or lora_alpha), with exit 1 and no output
+# nonfinite        a NaN factor, lora_alpha 1e30, factors whose merge overflows F32 or F16, and
+#                  an Inf in the base model are refused naming the tensor (or lora_alpha),
+#                  with exit 1 and no output
 set -euo pipefail
 YA=$1 PY=$2 WORK=$3 CASE=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -203,7 +204,16 @@ with open(p, 'r+b') as f: f.seek(n - 5); b = f.read(1); f.seek(n - 5); f.write(b
     expect_error 1 "out of the output type's range" "$YA" export --model m --adapter big --format merged --dtype f16 --out o_big
     expect_error 1 "out of the output type's range" "$YA" export --model m --adapter big --format gguf --out o_big.gguf
     "$YA" export --model m --adapter big --format merged --dtype f32 --out o_big32 # fits F32: fine
-    for o in o_merged o_gguf o_peft o_alpha o_huge o_huge.gguf o_big o_big.gguf; do [ ! -e $o ] || fail "$o was written"; done
+    # a NaN in the base model itself: copied unchanged (merged, same dtype) or converted (gguf)
+    "$PY" -c "
+import sys; sys.path.insert(0, '$TOOLS'); import torch_llama_ref as r, numpy as np
+W = r.read_safetensors('m/model.safetensors'); W['model.norm.weight'][5] = np.inf
+r.write_safetensors('m/model.safetensors', [(k, 'F32', np.asarray(v, dtype=np.float32)) for k, v in W.items()])"
+    expect_error 1 "tensor 'model.norm.weight' element 5 is not finite" "$YA" export --model m --format merged --out o_base
+    expect_error 1 "tensor 'model.norm.weight' element 5 is inf" "$YA" export --model m --format gguf --out o_base.gguf
+    for o in o_merged o_gguf o_peft o_alpha o_huge o_huge.gguf o_big o_big.gguf o_base o_base.gguf; do
+      [ ! -e $o ] || fail "$o was written"
+    done
     no_leftovers . ;;
   *) fail "unknown case" ;;
 esac
