@@ -204,7 +204,7 @@ r.write_safetensors('missing/adapter_model.safetensors', [(k, 'F32', v.astype(np
     expect_error 2 "--format" "$YA" export --model m --adapter ad --format onnx --out o
     expect_error 2 "needs --adapter" "$YA" export --model m --format peft --out o
     expect_error 2 "--quant" "$YA" export --model m --adapter ad --format merged --quant q8_0 --out o
-    expect_error 2 "q8_0" "$YA" export --model m --format gguf --quant q4_k --out o ;;
+    expect_error 2 "q4_k_m" "$YA" export --model m --format gguf --quant q4_k --out o ;;
   *) fail "unknown case" ;;
 esac
 echo "ok $CASE"
