@@ -2,7 +2,9 @@
  * (SPEC §10.3): HF names → llama.cpp names, dims reversed (fastest first),
  * the Q/K row permutation for arch "llama" (llama.cpp's llama RoPE pairs
  * (2i, 2i+1); HF pairs (i, i+d/2)), 1-D tensors in F32, matrices in
- * F32/F16/BF16/Q8_0, rope_freqs.weight for Llama-3 RoPE, and the tokenizer.
+ * F32/F16/BF16/Q8_0 or as llama-quantize's K-quant mixes choose
+ * (gguf_quant_mix.c, gguf_kquants.c), rope_freqs.weight for Llama-3 RoPE, and
+ * the tokenizer.
  * Each tensor is produced (merged with the adapter, permuted, converted) when
  * the writer reaches it. */
 #include <math.h>
