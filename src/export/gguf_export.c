@@ -2,7 +2,9 @@
  * (SPEC §10.3): HF names → llama.cpp names, dims reversed (fastest first),
  * the Q/K row permutation for arch "llama" (llama.cpp's llama RoPE pairs
  * (2i, 2i+1); HF pairs (i, i+d/2)), 1-D tensors in F32, matrices in
- * F32/F16/BF16/Q8_0, rope_freqs.weight for Llama-3 RoPE, and the tokenizer.
+ * F32/F16/BF16/Q8_0 or as llama-quantize's K-quant mixes choose
+ * (gguf_quant_mix.c, gguf_kquants.c), rope_freqs.weight for Llama-3 RoPE, and
+ * the tokenizer.
  * Each tensor is produced (merged with the adapter, permuted, converted) when
  * the writer reaches it. */
 #include <math.h>
@@ -13,6 +15,7 @@
 #include "export_internal.h"
 #include "gguf_internal.h"
 #include "your_ai/export.h"
+#include "your_ai/gguf_quants.h" /* defines: ya_ggml_quantize */
 #include "your_ai/log.h"  /* defines: ya_warn */
 #include "your_ai/lora.h" /* defines: YaLoraSet, YaLoraTensor */
 
@@ -25,20 +28,6 @@ void ya_gguf_permute_rows(float *dst, const float *src, int heads, int head_dim,
                 size_t from = (size_t)h * head_dim + (size_t)j * half + (size_t)i;
                 memcpy(dst + to * (size_t)cols, src + from * (size_t)cols, (size_t)cols * sizeof(float));
             }
-}
-
-void ya_gguf_quantize_q8_0(const float *x, uint8_t *dst, int64_t n) {
-    for (int64_t b = 0; b < n / 32; b++) {
-        const float *v = x + b * 32;
-        uint8_t *blk = dst + b * 34;
-        float amax = 0.0f;
-        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(v[i]));
-        const float d = amax / 127.0f;
-        const float id = d ? 1.0f / d : 0.0f;
-        uint16_t dh = ya_f32_to_f16(d);
-        memcpy(blk, &dh, 2);
-        for (int i = 0; i < 32; i++) blk[2 + i] = (uint8_t)(int8_t)roundf(v[i] * id);
-    }
 }
 
 /* ---- model ---------------------------------------------------------------- */
@@ -56,7 +45,20 @@ static void to_type(int type, const float *src, void *dst, uint64_t n) {
     if (type == YA_GGML_F32) memcpy(dst, src, n * sizeof(float));
     else if (type == YA_GGML_F16) ya_from_f32(YA_DTYPE_F16, src, dst, n);
     else if (type == YA_GGML_BF16) ya_from_f32(YA_DTYPE_BF16, src, dst, n);
-    else ya_gguf_quantize_q8_0(src, dst, (int64_t)n);
+    else ya_ggml_quantize(type, src, dst, (int64_t)n); /* row length checked when the tensor was added */
+}
+
+static int is_kquant_mix(YaGgufWeightType wt) {
+    return wt == YA_GGUF_W_Q4_K_M || wt == YA_GGUF_W_Q5_K_M || wt == YA_GGUF_W_Q6_K;
+}
+
+/* The stored type of one tensor: 1-D F32; matrices wt (Q8_0 rows not a
+ * multiple of 32 → F16), or the K-quant mix's choice. */
+static int tensor_type(YaGgufWeightType wt, const YaGgufMixModel *mm, const char *name, const YaTensorInfo *t, int layer) {
+    uint64_t row_len = (uint64_t)t->shape[t->ndim - 1];
+    if (is_kquant_mix(wt)) return ya_gguf_mix_tensor_type(wt, mm, name, t->ndim, row_len, layer);
+    if (t->ndim == 1) return YA_GGML_F32;
+    return wt == YA_GGUF_W_Q8_0 && row_len % 32 ? YA_GGML_F16 : (int)wt;
 }
 
 static int fill_model_tensor(void *ctx, const char *name, void *dst, uint64_t nbytes, YaError *err) {
@@ -161,7 +163,9 @@ static int layer_map(const YaLlamaLayer *ly, LayerMap *out) {
     return n;
 }
 
+/* general.file_type: llama_ftype (the K-quant mixes already are). */
 static int file_type(YaGgufWeightType wt) {
+    if (is_kquant_mix(wt)) return (int)wt;
     return wt == YA_GGUF_W_F32 ? 0 : wt == YA_GGUF_W_F16 ? 1 : wt == YA_GGUF_W_Q8_0 ? 7 : 32;
 }
 
@@ -183,7 +187,7 @@ int ya_export_gguf(const YaModel *m, const YaAdapter *a, const char *out_path, Y
     if (ya_gguf_set_str(w, "general.architecture", arch_name(c), err) ||
         ya_gguf_set_str(w, "general.name", base_name(m->dir), err) ||
         ya_gguf_set_u32(w, "general.file_type", (uint32_t)file_type(wt), err) ||
-        (wt == YA_GGUF_W_Q8_0 && ya_gguf_set_u32(w, "general.quantization_version", 2, err)) ||
+        ((wt == YA_GGUF_W_Q8_0 || is_kquant_mix(wt)) && ya_gguf_set_u32(w, "general.quantization_version", 2, err)) ||
         add_arch_keys(w, m, err) || ya_gguf_add_tokenizer(w, m->dir, c, &tok_added, err)) {
         rc = YA_ERR;
         goto out;
@@ -191,27 +195,29 @@ int ya_export_gguf(const YaModel *m, const YaAdapter *a, const char *out_path, Y
     /* token_embd, blk.*, output_norm, output (untied), rope_freqs (llama3) — llama.cpp's order. */
     LayerMap lm[20];
     char name[128];
-#define ADD(src, gname, perm_heads)                                                                                   \
+    /* llama.cpp counts a 70B by its layers and heads (models/llama.cpp, qwen2.cpp) */
+    YaGgufMixModel mix = {.n_layers = L, .tied_embeddings = c->tie_word_embeddings,
+                          .is_70b = L == 80 && (!llama || c->num_attention_heads != c->num_key_value_heads)};
+#define ADD(src, gname, perm_heads, layer)                                                                            \
     do {                                                                                                              \
         const YaTensorInfo *t_ = (src);                                                                               \
         GTensor *g_ = &gt[n++];                                                                                       \
         *g_ = (GTensor){.m = m, .a = a, .t = t_, .permute_heads = (perm_heads), .f32 = f32, .tmp = tmp};              \
-        g_->type = t_->ndim == 1 ? YA_GGML_F32 : (int)wt;                                                             \
-        if (g_->type == YA_GGML_Q8_0 && t_->shape[t_->ndim - 1] % 32) g_->type = YA_GGML_F16;                          \
+        g_->type = tensor_type(wt, &mix, (gname), t_, (layer));                                                       \
         uint64_t dims_[2] = {(uint64_t)t_->shape[t_->ndim - 1], t_->ndim == 2 ? (uint64_t)t_->shape[0] : 1};          \
         if ((rc = ya_gguf_add_tensor(w, (gname), g_->type, t_->ndim, dims_, fill_model_tensor, g_, err))) goto out;   \
     } while (0)
-    ADD(m->embed, "token_embd.weight", 0);
+    ADD(m->embed, "token_embd.weight", 0, -1);
     for (int l = 0; l < L; l++) {
         int k = layer_map(&m->layers[l], lm);
         for (int i = 0; i < k; i++) {
             snprintf(name, sizeof name, "blk.%d.%s", l, lm[i].gguf);
             int heads = !llama ? 0 : lm[i].perm == 1 ? c->num_attention_heads : lm[i].perm == 2 ? c->num_key_value_heads : 0;
-            ADD(lm[i].t, name, heads);
+            ADD(lm[i].t, name, heads, l);
         }
     }
-    ADD(m->norm, "output_norm.weight", 0);
-    if (!c->tie_word_embeddings) ADD(m->lm_head, "output.weight", 0);
+    ADD(m->norm, "output_norm.weight", 0, -1);
+    if (!c->tie_word_embeddings) ADD(m->lm_head, "output.weight", 0, -1);
 #undef ADD
     if (c->rope_type == YA_ROPE_LLAMA3) {
         uint64_t d = (uint64_t)c->head_dim / 2;
@@ -256,7 +262,8 @@ int ya_export_gguf_adapter(const YaModel *m, const YaAdapter *a, const char *out
                            YaError *err) {
     const YaModelConfig *c = &m->cfg;
     const YaLoraSet *set = ya_adapter_lora(a);
-    if (wt == YA_GGUF_W_Q8_0) return ya_fail(err, YA_ERR_USAGE, "GGUF adapter: Q8_0 is not supported (f32, f16, bf16)");
+    if (wt != YA_GGUF_W_F32 && wt != YA_GGUF_W_F16 && wt != YA_GGUF_W_BF16)
+        return ya_fail(err, YA_ERR_USAGE, "GGUF adapter: quantized types are not supported (f32, f16, bf16)");
     static const char *const gnames[YA_LORA_TARGET_COUNT] = {"attn_q", "attn_k", "attn_v", "attn_output",
                                                              "ffn_gate", "ffn_up", "ffn_down"};
     GLora *gl = calloc(set->n_tensors * 2 + 1, sizeof *gl);

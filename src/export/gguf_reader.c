@@ -9,6 +9,7 @@
 
 #include "your_ai/fileio.h" /* defines: ya_read_file */
 #include "your_ai/gguf.h"
+#include "your_ai/gguf_quants.h" /* defines: ya_ggml_block_size */
 
 typedef struct Cur {
     const uint8_t *p;
@@ -168,7 +169,7 @@ static int parse(YaGguf *g, const char *where, YaError *err) {
         if (rd_u32(&c, &type, t->name) || rd_u64(&c, &t->offset, t->name)) return YA_ERR;
         t->type = (int)type;
         t->nbytes = ya_ggml_nbytes(t->type, numel);
-        if (!t->nbytes || (t->type == YA_GGML_Q8_0 && t->dims[0] % 32))
+        if (!t->nbytes || t->dims[0] % (uint64_t)ya_ggml_block_size(t->type))
             return ya_fail(err, YA_ERR, "%s: tensor '%s': unsupported ggml type %u for dims[0] %llu", where, t->name, type,
                            (unsigned long long)t->dims[0]);
         for (uint64_t j = 0; j < i; j++)

@@ -8,6 +8,7 @@
 
 #include "your_ai/fileio.h" /* defines: YaAtomicFile */
 #include "your_ai/gguf.h"
+#include "your_ai/gguf_quants.h" /* defines: ya_ggml_block_size, ya_ggml_block_bytes */
 
 typedef struct Buf {
     uint8_t *p;
@@ -57,13 +58,8 @@ struct YaGgufWriter {
 };
 
 uint64_t ya_ggml_nbytes(int type, uint64_t n) {
-    switch (type) {
-    case YA_GGML_F32: return 4 * n;
-    case YA_GGML_F16:
-    case YA_GGML_BF16: return 2 * n;
-    case YA_GGML_Q8_0: return n % 32 ? 0 : n / 32 * 34;
-    default: return 0;
-    }
+    uint64_t bs = (uint64_t)ya_ggml_block_size(type);
+    return !bs || n % bs ? 0 : n / bs * ya_ggml_block_bytes(type);
 }
 
 const char *ya_ggml_type_name(int type) {
@@ -72,6 +68,11 @@ const char *ya_ggml_type_name(int type) {
     case YA_GGML_F16: return "F16";
     case YA_GGML_BF16: return "BF16";
     case YA_GGML_Q8_0: return "Q8_0";
+    case YA_GGML_Q5_0: return "Q5_0";
+    case YA_GGML_Q5_1: return "Q5_1";
+    case YA_GGML_Q4_K: return "Q4_K";
+    case YA_GGML_Q5_K: return "Q5_K";
+    case YA_GGML_Q6_K: return "Q6_K";
     default: return "?";
     }
 }
@@ -161,7 +162,7 @@ int ya_gguf_add_tensor(YaGgufWriter *w, const char *name, int type, int n_dims, 
     uint64_t numel = 1;
     for (int i = 0; i < n_dims; i++) numel *= dims[i];
     uint64_t nbytes = ya_ggml_nbytes(type, numel);
-    if (!nbytes || (type == YA_GGML_Q8_0 && dims[0] % 32))
+    if (!nbytes || dims[0] % (uint64_t)ya_ggml_block_size(type))
         return ya_fail(err, YA_ERR, "GGUF: tensor '%s': type %s cannot hold dims[0] = %llu", name,
                        ya_ggml_type_name(type), (unsigned long long)dims[0]);
     for (size_t i = 0; i < w->n_t; i++)

@@ -10,6 +10,10 @@
 # gguf_*      tools/gguf_ref.py (own parser, llama.cpp permute + Q8_0 reference,
 #             metadata from config/tokenizer.json; our reader's dump must agree)
 #             and, when the npm test data is there, @huggingface/gguf (gguf_check.js)
+# gguf_q*_k*  K-quant mixes: gguf_ref.py (types by llama-quantize's rules, numpy-decoded
+#             values) and llama.cpp itself: its quantizer must write the same bytes, and
+#             its log-probs on the file must match our forward (llamacpp_kquant_checks)
+# kquant_ggml our quantizers vs llama.cpp's library on synthetic rows, byte for byte
 # Adapters come from torch_lora_ref.py make-adapter: random non-zero A AND B.
 set -euo pipefail
 YA=$1 PY=$2 WORK=$3 CASE=$4 DUMP=$5
@@ -53,6 +57,37 @@ npm_check() { # FILE expectations...
   else
     echo "note: @huggingface/gguf not fetched (tools/fetch_testdata.sh); npm check skipped"
   fi
+}
+# llama.cpp itself (node-llama-cpp's prebuilt linux-x64 build, tools/fetch_testdata.sh llamacpp)
+LLAMACPP_NM=${TD:+$TD/llamacpp/node_modules}
+LLAMACPP_BINS=${TD:+$LLAMACPP_NM/@node-llama-cpp/linux-x64/bins/linux-x64}
+BIN_DIR=$(dirname "$DUMP") # kquant_ggml_check, llamacpp_quantize, gguf_tensor_cmp are built beside gguf_dump
+have_llamacpp() {
+  [ -n "$TD" ] && [ -f "$TD/llamacpp/.ok" ] && ls "$LLAMACPP_BINS"/libllama*.so >/dev/null 2>&1 && return 0
+  echo "note: llama.cpp (node-llama-cpp) not fetched (tools/fetch_testdata.sh llamacpp); llama.cpp checks skipped"
+  return 1
+}
+# llamacpp_kquant_checks FILE FTYPE TOL [--adapter DIR]: with model m,
+#  1. llama.cpp's own quantizer (llama_model_quantize) run on our F32 export of the same
+#     weights must give the same file, tensor by tensor (types and bytes);
+#  2. llama.cpp loads FILE and its next-token log-probs on $IDS match our forward on the
+#     weights decoded back from FILE (gguf_ref.py dequantize-model) within TOL, while our
+#     forward on the unquantized weights differs by more than TOL (the check can tell them apart).
+llamacpp_kquant_checks() {
+  local file=$1 ftype=$2 tol=$3 adapter=() adapter_flag=()
+  [ "${4:-}" = "--adapter" ] && adapter=(--adapter "$5") && adapter_flag=("$5")
+  have_llamacpp || return 0
+  "$YA" export --model m "${adapter[@]}" --format gguf --out f32.gguf --dtype f32 2>/dev/null
+  "$BIN_DIR/llamacpp_quantize" "$(ls "$LLAMACPP_BINS"/libllama*.so | head -1)" f32.gguf llamacpp.gguf "$ftype" \
+    >llamacpp_quantize.log 2>&1 || { tail -20 llamacpp_quantize.log >&2; fail "llama_model_quantize failed"; }
+  "$BIN_DIR/gguf_tensor_cmp" "$file" llamacpp.gguf general.file_type general.quantization_version ||
+    fail "our $file differs from llama.cpp's quantization of the same weights"
+  "$PY" "$GGUF_REF" dequantize-model --model m --gguf "$file" --out decoded
+  "$YA" forward --model decoded --ids "$IDS" --out decoded_logits.safetensors
+  "$YA" forward --model m "${adapter[@]}" --ids "$IDS" --out fp32_logits.safetensors
+  node "$TOOLS/llamacpp_logprobs.js" "$LLAMACPP_NM" "$file" "$IDS" llamacpp_logprobs.f32
+  "$PY" "$GGUF_REF" compare-logprobs --ours decoded_logits.safetensors --llamacpp llamacpp_logprobs.f32 --tol "$tol" \
+    --control fp32_logits.safetensors
 }
 need_td() { [ -n "$TD" ] && [ -f "$TD/$1/models/tokenizer.json" ] || fail "test data $1 missing (fetch_testdata)"; }
 expect_error() { # RC SUBSTRING cmd...
@@ -154,6 +189,47 @@ case $CASE in
     init_model '{"model_type":"llama","hidden_size":64,"intermediate_size":80,"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,"vocab_size":32000,'"$BASE"'}' f32 --tokenizer "$TD/llama2/models"
     "$YA" export --model m --format gguf --out q8.gguf --quant q8_0
     gguf_checks q8.gguf Q8_0 -- general.file_type=7 general.quantization_version=2 ;;
+  gguf_q4_k_m) # K-quant mix Q4_K_M from an F32 base with an adapter merged: 8 layers, so attn_v/ffn_down of
+    # layers 0, 3, 6, 7 get Q6_K (llama.cpp's "more bits" layers), the output Q6_K, the rest Q4_K.
+    # Tolerances of the llama.cpp comparisons: llama.cpp rounds the activations to 8 bits (Q8_K blocks)
+    # before every quantized matmul, which alone moves these models' log-probs by 0.1-0.2 (0.10 with a
+    # Q8_0 export of the 8-layer model, whose decoded weights are exact); the weights' own quantization
+    # error moves them further (the control: forward on the unquantized weights). Each tolerance sits
+    # between the two as measured: Q4_K_M 0.20 | 0.5 | 1.67, Q5_K_M 0.15 | 0.4 | 0.82, Q6_K 0.11 | 0.18 | 0.28.
+    need_td llama2
+    ref_model '{"model_type":"llama","hidden_size":256,"intermediate_size":512,"num_hidden_layers":8,"num_attention_heads":4,"num_key_value_heads":2,"vocab_size":32000,'"$BASE"'}' F32
+    cp "$TD"/llama2/models/tokenizer*.json m/
+    make_adapter --rank 4 --alpha 8 --seed 12
+    "$YA" export --model m --adapter ad --format gguf --out q4_k_m.gguf --quant q4_k_m
+    gguf_checks q4_k_m.gguf Q4_K_M --adapter ad -- general.file_type=15 general.quantization_version=2
+    llamacpp_kquant_checks q4_k_m.gguf 15 0.5 --adapter ad ;;
+  gguf_q5_k_m) # Q5_K_M from a BF16 base, tied embeddings, hidden 288 (not a multiple of 256): the 288-wide
+    # matrices fall back to Q5_1 (Q6_K ones to Q8_0), token_embd (the output) to Q8_0; ffn_down rows of 512
+    # stay K-quants (Q6_K in layer 2, the "more bits" layer of 3). Tolerance: see gguf_q4_k_m.
+    need_td llama2
+    ref_model '{"model_type":"llama","hidden_size":288,"intermediate_size":512,"num_hidden_layers":3,"num_attention_heads":4,"vocab_size":32000,"tie_word_embeddings":true,'"$BASE"'}' BF16
+    cp "$TD"/llama2/models/tokenizer*.json m/
+    # tied N(0, 1) embeddings make the output one-hot: scale them to N(0, 1/h) so log-probs can be compared
+    "$PY" -c "
+import sys, numpy as np; sys.path.insert(0, '$TOOLS'); import torch_llama_ref as r
+W = r.read_safetensors('m/model.safetensors')
+W['model.embed_tokens.weight'] = W['model.embed_tokens.weight'] / np.sqrt(288)
+u = lambda v: v.astype(np.float32).view(np.uint32).astype(np.uint64)
+r.write_safetensors('m/model.safetensors', [(k, 'BF16', (((u(v) + 0x7FFF + ((u(v) >> 16) & 1)) >> 16) & 0xFFFF).astype(np.uint16)) for k, v in W.items()])"
+    "$YA" export --model m --format gguf --out q5_k_m.gguf --quant q5_k_m
+    gguf_checks q5_k_m.gguf Q5_K_M -- general.file_type=17
+    llamacpp_kquant_checks q5_k_m.gguf 17 0.4 ;;
+  gguf_q6_k) # Q6_K everywhere, arch qwen2 (biases, no Q/K permutation), intermediate 544: ffn_down rows of
+    # 544 fall back to Q8_0 (544 = 17·32); SentencePiece vocabulary. Tolerance: see gguf_q4_k_m.
+    need_td llama2
+    ref_model '{"model_type":"qwen2","hidden_size":256,"intermediate_size":544,"num_hidden_layers":4,"num_attention_heads":4,"num_key_value_heads":2,"vocab_size":32000,"rope_theta":1000000.0,"max_position_embeddings":512,"hidden_act":"silu","rms_norm_eps":1e-6,"bos_token_id":1,"eos_token_id":2}' F32
+    cp "$TD"/llama2/models/tokenizer*.json m/
+    "$YA" export --model m --format gguf --out q6_k.gguf --quant q6_k
+    gguf_checks q6_k.gguf Q6_K -- general.file_type=18
+    llamacpp_kquant_checks q6_k.gguf 18 0.18 ;;
+  kquant_ggml) # our block quantizers vs llama.cpp's ggml_quantize_chunk, byte for byte (16 distributions)
+    have_llamacpp || { echo "ok $CASE (skipped)"; exit 0; }
+    "$BIN_DIR/kquant_ggml_check" "$LLAMACPP_BINS/libggml-base.so" ;;
   gguf_bf16_qwen2) # qwen2: no Q/K permutation, q/k/v biases, byte-level tokenizer (pre qwen2), tied, BF16
     need_td qwen3
     init_model '{"model_type":"qwen2","hidden_size":64,"intermediate_size":96,"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,"vocab_size":151936,"rope_theta":1000000.0,"tie_word_embeddings":true,"max_position_embeddings":512,"hidden_act":"silu","rms_norm_eps":1e-6,"eos_token_id":151645}' f32 --tokenizer "$TD/qwen3/models"
@@ -204,7 +280,7 @@ r.write_safetensors('missing/adapter_model.safetensors', [(k, 'F32', v.astype(np
     expect_error 2 "--format" "$YA" export --model m --adapter ad --format onnx --out o
     expect_error 2 "needs --adapter" "$YA" export --model m --format peft --out o
     expect_error 2 "--quant" "$YA" export --model m --adapter ad --format merged --quant q8_0 --out o
-    expect_error 2 "q8_0" "$YA" export --model m --format gguf --quant q4_k --out o ;;
+    expect_error 2 "q4_k_m" "$YA" export --model m --format gguf --quant q4_k --out o ;;
   *) fail "unknown case" ;;
 esac
 echo "ok $CASE"
