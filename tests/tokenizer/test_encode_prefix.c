@@ -47,7 +47,7 @@ static char *brown_text(const char *testdata, int k, size_t *len) {
 
 static int is_prefix(const YaIds *pre, const YaIds *full) {
     if (pre->len > full->len) return 0;
-    return memcmp(pre->ids, full->ids, pre->len * sizeof *pre->ids) == 0;
+    return pre->len == 0 || memcmp(pre->ids, full->ids, pre->len * sizeof *pre->ids) == 0;
 }
 
 static void check_prefixes(const YaTokenizer *tok, const char *name, const char *text, size_t len) {

@@ -69,7 +69,8 @@ for h, r in zip(hist, train_rows):
 best = min(val_rows, key=lambda r: r["ce"])
 assert st["best_val"]["step"] == best["step"] and abs(st["best_val"]["ce"] - best["ce"]) < 1e-9, (st["best_val"], best)
 # every flag of `train --help` is resolved in run_config.json
-alias = {"lora-preset": None, "lambda-weight": None, "no-append-eos": "append_eos"}
+# (--config is not a setting: the file's flags are recorded under their own keys)
+alias = {"lora-preset": None, "lambda-weight": None, "no-append-eos": "append_eos", "config": None}
 for flag in re.findall(r"^  --([a-z-]+)", open(helptxt).read(), re.M):
     key = alias.get(flag, flag.replace("-", "_"))
     if key: assert key in rc, "run_config.json lacks --" + flag
