@@ -47,7 +47,7 @@ typedef enum YaChatSource {
     YA_CHAT_SOURCE_SHAREGPT = 2, /* "conversations": [{"from", "value"}] (+ optional "system") */
 } YaChatSource;
 /* How one record was understood: "text" | "completions" | "chat:messages" |
- * "chat:messages+tools" (tools offered, tool calls or tool results) | "chat:sharegpt". */
+ * "chat:sharegpt", with "+tools" when the line offers tools, calls one or carries a result. */
 const char *ya_data_kind_name(YaDataFormat f, YaChatSource src, int has_tools);
 
 typedef enum YaBatchMode {
@@ -125,7 +125,8 @@ typedef struct YaDataRecord {
     const char *completion;
     const json_t *messages; /* chat format: the validated "messages" or "conversations" array */
     const char *system;     /* ShareGPT: the top-level "system" field, or NULL */
-    const json_t *tools;    /* messages: the non-empty "tools" array (tool schemas), or NULL */
+    const json_t *tools;    /* the non-empty "tools" array (tool schemas), or NULL */
+    const char *tools_text; /* ShareGPT: "tools" given as JSON text (LLaMA-Factory), or NULL */
     int has_tools;          /* tools offered, or a turn with tool_calls or role "tool" */
     double w, h;            /* auth_weight, prov_entropy (valid only if has_scores) */
     int has_scores;
@@ -144,7 +145,8 @@ int ya_data_record_parse(const json_t *obj, const YaDataConfig *cfg, YaDataForma
                          YaDataRecord *rec, char *reason, size_t reason_cap);
 
 /* A chat record's turns as (role, content), ShareGPT roles mapped (human → user,
- * gpt → assistant; its "system" field first). Returns the count; msgs (when not
+ * gpt → assistant, function_call → assistant with empty content, observation →
+ * tool; its "system" field first). Returns the count; msgs (when not
  * NULL) needs room for that many. Strings are borrowed from the record's JSON. */
 size_t ya_data_record_messages(const YaDataRecord *rec, YaChatMessage *msgs);
 
@@ -165,8 +167,8 @@ typedef struct YaDataChat {
 int ya_data_chat_build(const YaDataRecord *rec, YaDataChat *out, YaError *err);
 void ya_data_chat_free(YaDataChat *c);
 
-/* The chat role of a ShareGPT "from" value (system, human/user, gpt/assistant),
- * or NULL when it has none we render. */
+/* The chat role of a ShareGPT "from" value (system, human/user, gpt/assistant/
+ * function_call, observation/tool), or NULL when it has none. */
 const char *ya_sharegpt_role(const char *from);
 
 /* ---- rendering (data_render.c) ------------------------------------------------ */
