@@ -165,6 +165,10 @@ typedef struct YaDataChat {
     size_t n_owned;
 } YaDataChat;
 int ya_data_chat_build(const YaDataRecord *rec, YaDataChat *out, YaError *err);
+/* The first tool part of a chat record, named in the line's own terms ("'tools'",
+ * "messages[2].tool_calls", "conversations[1].from 'function_call'", ...), and what it
+ * is ("tools", "tool calls", "tool results"); 0 when the record has none. */
+int ya_data_record_first_tool(const YaDataRecord *rec, char *field, size_t cap, const char **what);
 void ya_data_chat_free(YaDataChat *c);
 
 /* The chat role of a ShareGPT "from" value (system, human/user, gpt/assistant/

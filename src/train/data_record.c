@@ -293,6 +293,42 @@ void ya_data_chat_free(YaDataChat *c) {
     memset(c, 0, sizeof *c);
 }
 
+int ya_data_record_first_tool(const YaDataRecord *rec, char *field, size_t cap, const char **what) {
+    if (rec->format != YA_DATA_CHAT || !rec->has_tools) return 0;
+    if (rec->tools || rec->tools_text) {
+        snprintf(field, cap, "'tools'");
+        *what = "tools";
+        return 1;
+    }
+    int sharegpt = rec->chat_source == YA_CHAT_SOURCE_SHAREGPT;
+    for (size_t i = 0; i < json_array_size(rec->messages); i++) {
+        const json_t *m = json_array_get(rec->messages, i);
+        if (sharegpt) {
+            const char *from = json_string_value(json_object_get(m, "from"));
+            const char *role = ya_sharegpt_role(from);
+            int call = strcmp(from, "function_call") == 0;
+            if (call || strcmp(role, "tool") == 0) {
+                snprintf(field, cap, "conversations[%zu].from '%s'", i, from);
+                *what = call ? "tool calls" : "tool results";
+                return 1;
+            }
+            continue;
+        }
+        const json_t *calls = json_object_get(m, "tool_calls");
+        if (json_is_array(calls) && json_array_size(calls) > 0) {
+            snprintf(field, cap, "messages[%zu].tool_calls", i);
+            *what = "tool calls";
+            return 1;
+        }
+        if (strcmp(json_string_value(json_object_get(m, "role")), "tool") == 0) {
+            snprintf(field, cap, "messages[%zu].role 'tool'", i);
+            *what = "tool results";
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Keeps s (malloc'ed) owned by c; NULL (and s freed) when out of memory. */
 static const char *own(YaDataChat *c, char *s) {
     if (!s) return NULL;

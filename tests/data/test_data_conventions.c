@@ -316,6 +316,21 @@ static void test_sharegpt_tools(const YaTokenizer *qwen) {
               "the ShareGPT tool line renders differently from the messages line");
     printf("ShareGPT function_call/observation = messages tool_calls/tool (%d tokens)\n", len);
     ya_data_close(dl);
+
+    /* a template without tools refuses the line, naming the first tool part in the line's own terms */
+    path = write_file("sharegpt_tools2.jsonl",
+                      "{\"conversations\":[{\"from\":\"human\",\"value\":\"Time?\"},{\"from\":\"function_call\","
+                      "\"value\":\"{\\\"name\\\": \\\"clock\\\", \\\"arguments\\\": {}}\"},"
+                      "{\"from\":\"observation\",\"value\":\"12:00\"},{\"from\":\"gpt\",\"value\":\"Noon.\"}]}\n");
+    cfg.chat_format = YA_CHAT_CHATML;
+    const char *paths[1] = {path};
+    dl = NULL;
+    CHECK(ya_data_open(&cfg, paths, 1, qwen, NULL, &dl, &err) != YA_OK && !dl);
+    char want[1200];
+    snprintf(want, sizeof want,
+             "%s:1: conversations[1].from 'function_call': the chatml chat template does not render tool calls (only qwen3 does)",
+             path);
+    CHECK_MSG(strstr(err.message, want) != NULL, "error '%s' lacks '%s'", err.message, want);
 }
 
 /* ---- sample weights ------------------------------------------------------------------------- */
