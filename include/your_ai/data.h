@@ -3,7 +3,8 @@
  * that a checkpoint saves and restores exactly (SPEC §3.3, §5.1, §5.3–§5.5, §8, §9).
  *
  * The pipeline, one concept per file in src/train/:
- *   data_record.c  one JSON object → validated YaDataRecord (format, w, H)
+ *   data_record.c  one JSON object → validated YaDataRecord (format, chat spelling, tools,
+ *                  sample weight, w, H); a chat record → renderer input (YaDataChat)
  *   data_render.c  YaDataRecord → ids + supervised mask (BOS/EOS, templates, truncation)
  *   data_batch.c   (ids, mask) sequences → YaBatch, pad or pack (pure functions)
  *   data_order.c   the permutation of epoch k (SPEC §8)
