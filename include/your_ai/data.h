@@ -3,7 +3,8 @@
  * that a checkpoint saves and restores exactly (SPEC §3.3, §5.1, §5.3–§5.5, §8, §9).
  *
  * The pipeline, one concept per file in src/train/:
- *   data_record.c  one JSON object → validated YaDataRecord (format, w, H)
+ *   data_record.c  one JSON object → validated YaDataRecord (format, chat spelling, tools,
+ *                  sample weight, w, H); a chat record → renderer input (YaDataChat)
  *   data_render.c  YaDataRecord → ids + supervised mask (BOS/EOS, templates, truncation)
  *   data_batch.c   (ids, mask) sequences → YaBatch, pad or pack (pure functions)
  *   data_order.c   the permutation of epoch k (SPEC §8)
@@ -47,7 +48,7 @@ typedef enum YaChatSource {
     YA_CHAT_SOURCE_SHAREGPT = 2, /* "conversations": [{"from", "value"}] (+ optional "system") */
 } YaChatSource;
 /* How one record was understood: "text" | "completions" | "chat:messages" |
- * "chat:messages+tools" (tools offered, tool calls or tool results) | "chat:sharegpt". */
+ * "chat:sharegpt", with "+tools" when the line offers tools, calls one or carries a result. */
 const char *ya_data_kind_name(YaDataFormat f, YaChatSource src, int has_tools);
 
 typedef enum YaBatchMode {
@@ -134,7 +135,8 @@ typedef struct YaDataRecord {
     const char *completion;
     const json_t *messages; /* chat format: the validated "messages" or "conversations" array */
     const char *system;     /* ShareGPT: the top-level "system" field, or NULL */
-    const json_t *tools;    /* messages: the non-empty "tools" array (tool schemas), or NULL */
+    const json_t *tools;    /* the non-empty "tools" array (tool schemas), or NULL */
+    const char *tools_text; /* ShareGPT: "tools" given as JSON text (LLaMA-Factory), or NULL */
     int has_tools;          /* tools offered, or a turn with tool_calls or role "tool" */
     double w, h;            /* auth_weight, prov_entropy (valid only if has_scores) */
     int has_scores;
@@ -153,7 +155,8 @@ int ya_data_record_parse(const json_t *obj, const YaDataConfig *cfg, YaDataForma
                          YaDataRecord *rec, char *reason, size_t reason_cap);
 
 /* A chat record's turns as (role, content), ShareGPT roles mapped (human → user,
- * gpt → assistant; its "system" field first). Returns the count; msgs (when not
+ * gpt → assistant, function_call → assistant with empty content, observation →
+ * tool; its "system" field first). Returns the count; msgs (when not
  * NULL) needs room for that many. Strings are borrowed from the record's JSON. */
 size_t ya_data_record_messages(const YaDataRecord *rec, YaChatMessage *msgs);
 
@@ -172,10 +175,14 @@ typedef struct YaDataChat {
     size_t n_owned;
 } YaDataChat;
 int ya_data_chat_build(const YaDataRecord *rec, YaDataChat *out, YaError *err);
+/* The first tool part of a chat record, named in the line's own terms ("'tools'",
+ * "messages[2].tool_calls", "conversations[1].from 'function_call'", ...), and what it
+ * is ("tools", "tool calls", "tool results"); 0 when the record has none. */
+int ya_data_record_first_tool(const YaDataRecord *rec, char *field, size_t cap, const char **what);
 void ya_data_chat_free(YaDataChat *c);
 
-/* The chat role of a ShareGPT "from" value (system, human/user, gpt/assistant),
- * or NULL when it has none we render. */
+/* The chat role of a ShareGPT "from" value (system, human/user, gpt/assistant/
+ * function_call, observation/tool), or NULL when it has none. */
 const char *ya_sharegpt_role(const char *from);
 
 /* ---- rendering (data_render.c) ------------------------------------------------ */

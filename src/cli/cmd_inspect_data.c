@@ -22,7 +22,7 @@ static const char k_usage[] =
     "{\"messages\":[{\"role\",\"content\"}...]} or ShareGPT {\"conversations\":[{\"from\",\"value\"}...]},\n"
     "each optionally with auth_weight, prov_entropy and a sample weight (\"weight\" or\n"
     "\"loss_weight\", >= 0; 0 drops the sample). Each document is listed with how its line\n"
-    "was understood (text, completions, chat:messages, chat:messages+tools, chat:sharegpt),\n"
+    "was understood (text, completions, chat:messages, chat:sharegpt; +tools with tools),\n"
     "its weight and the token spans the loss is taken on.\n"
     "\n"
     "Options:\n"
@@ -208,8 +208,8 @@ static int run_inspect_data(int argc, char **argv) {
                 st->n_dropped_truncated + st->n_dropped_empty + st->n_dropped_zero_weight, st->n_truncated, st->n_tokens,
                 st->n_sup_tokens);
         if (st->format == YA_DATA_CHAT)
-            fprintf(stderr, "data: chat records: %" PRIu64 " chat:messages (%" PRIu64 " with tools), %" PRIu64 " chat:sharegpt\n",
-                    st->n_by_source[YA_CHAT_SOURCE_MESSAGES], st->n_with_tools, st->n_by_source[YA_CHAT_SOURCE_SHAREGPT]);
+            fprintf(stderr, "data: chat records: %" PRIu64 " chat:messages, %" PRIu64 " chat:sharegpt (%" PRIu64 " with tools)\n",
+                    st->n_by_source[YA_CHAT_SOURCE_MESSAGES], st->n_by_source[YA_CHAT_SOURCE_SHAREGPT], st->n_with_tools);
         if (st->n_weighted || st->n_dropped_zero_weight)
             fprintf(stderr, "data: sample weights: %" PRIu64 " kept samples with a weight other than 1, %" PRIu64
                             " dropped with weight 0\n",

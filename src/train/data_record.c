@@ -27,18 +27,18 @@ const char *ya_data_format_name(YaDataFormat f) {
 
 const char *ya_data_kind_name(YaDataFormat f, YaChatSource src, int has_tools) {
     if (f != YA_DATA_CHAT) return ya_data_format_name(f);
-    if (src == YA_CHAT_SOURCE_SHAREGPT) return "chat:sharegpt";
+    if (src == YA_CHAT_SOURCE_SHAREGPT) return has_tools ? "chat:sharegpt+tools" : "chat:sharegpt";
     return has_tools ? "chat:messages+tools" : "chat:messages";
 }
 
-/* ShareGPT speakers (FastChat, Axolotl, LLaMA-Factory) → chat roles. The tool
- * speakers (function_call, observation, tool) are not read (their calls are JSON
- * strings in a dialect of their own) and are rejected by check_sharegpt with
- * their own reason: tool conversations are written as "messages". */
+/* ShareGPT speakers (FastChat, Axolotl, LLaMA-Factory) → chat roles.
+ * LLaMA-Factory's function_call turn is an assistant turn whose value is the call
+ * (JSON text) and whose content is empty; observation is the tool's result. */
 const char *ya_sharegpt_role(const char *from) {
     if (strcmp(from, "system") == 0) return "system";
     if (strcmp(from, "human") == 0 || strcmp(from, "user") == 0) return "user";
-    if (strcmp(from, "gpt") == 0 || strcmp(from, "assistant") == 0) return "assistant";
+    if (strcmp(from, "gpt") == 0 || strcmp(from, "assistant") == 0 || strcmp(from, "function_call") == 0) return "assistant";
+    if (strcmp(from, "observation") == 0 || strcmp(from, "tool") == 0) return "tool";
     return NULL;
 }
 
@@ -178,15 +178,29 @@ static int check_messages(const json_t *obj, const YaDataConfig *cfg, YaDataReco
 
 /* ShareGPT: "conversations": [{"from": system|human|user|gpt|assistant, "value": string}],
  * optionally a top-level "system" string (LLaMA-Factory), rendered as a first system turn. */
-static int check_sharegpt(const json_t *obj, const YaDataConfig *cfg, const char **system, char *reason, size_t cap) {
+static int check_sharegpt(const json_t *obj, const YaDataConfig *cfg, YaDataRecord *rec, const char **system, char *reason,
+                          size_t cap) {
     const json_t *conv = json_object_get(obj, "conversations");
     if (!json_is_array(conv)) return bad(reason, cap, "'conversations' must be an array");
     size_t n = json_array_size(conv);
     if (n == 0) return bad(reason, cap, "'conversations' is empty");
+    /* "tools": an array of schemas, or LLaMA-Factory's JSON text of one */
     const json_t *tools = json_object_get(obj, "tools");
-    if (tools && !json_is_null(tools) && !(json_is_array(tools) && json_array_size(tools) == 0) &&
-        !(json_is_string(tools) && json_string_length(tools) == 0))
-        return bad(reason, cap, "'tools' is not read on ShareGPT lines: write tool conversations as 'messages' with tool_calls");
+    if (json_is_string(tools) && json_string_length(tools) > 0) {
+        json_t *parsed = NULL;
+        YaError e = {0};
+        if (ya_json_parse(json_string_value(tools), json_string_length(tools), "'tools'", 0, &parsed, &e))
+            return bad(reason, cap, "%s (a 'tools' string must hold a JSON array of tool schemas)", e.message);
+        int ok = json_is_array(parsed);
+        for (size_t i = 0; ok && i < json_array_size(parsed); i++) ok = json_is_object(json_array_get(parsed, i));
+        json_decref(parsed);
+        if (!ok) return bad(reason, cap, "'tools' must hold a JSON array of tool schemas (objects)");
+        rec->tools_text = json_string_value(tools);
+        rec->has_tools = 1;
+    } else if (!json_is_string(tools)) {
+        if (check_tools_field(obj, &rec->tools, reason, cap)) return YA_ERR;
+        rec->has_tools = rec->tools != NULL;
+    }
     *system = NULL;
     const json_t *sys = json_object_get(obj, "system");
     if (sys && !json_is_null(sys)) {
@@ -205,15 +219,9 @@ static int check_sharegpt(const json_t *obj, const YaDataConfig *cfg, const char
         if (!json_is_string(from)) return bad(reason, cap, "%s.from must be a string", where);
         const char *f = json_string_value(from);
         const char *role = ya_sharegpt_role(f);
-        if (!role) {
-            if (strcmp(f, "function_call") == 0 || strcmp(f, "observation") == 0 || strcmp(f, "tool") == 0 ||
-                strcmp(f, "function") == 0)
-                return bad(reason, cap,
-                           "%s.from '%s': ShareGPT tool turns are not read (write tool conversations as 'messages' with "
-                           "tool_calls and role 'tool')",
-                           where, f);
-            return bad(reason, cap, "%s.from '%s' is not system, human, user, gpt or assistant", where, f);
-        }
+        if (!role)
+            return bad(reason, cap, "%s.from '%s' is not system, human, user, gpt, assistant, function_call, observation or tool",
+                       where, f);
         if (*system && strcmp(role, "system") == 0)
             return bad(reason, cap, "%s is a system turn, but the line also has a 'system' field: give one", where);
         if (json_object_get(m, "weight") || json_object_get(m, "loss_weight"))
@@ -222,6 +230,29 @@ static int check_sharegpt(const json_t *obj, const YaDataConfig *cfg, const char
                        "--train-on final|all-assistant picks the turns)",
                        where, json_object_get(m, "weight") ? "weight" : "loss_weight");
         if (check_content(json_object_get(m, "value"), where, "value", reason, cap)) return YA_ERR;
+        if (strcmp(role, "tool") == 0) rec->has_tools = 1;
+        if (strcmp(f, "function_call") == 0) { /* value: {"name", "arguments"} or a list of them, as JSON text */
+            const json_t *v = json_object_get(m, "value");
+            json_t *call = NULL;
+            YaError e = {0};
+            char w2[64];
+            snprintf(w2, sizeof w2, "%s.value", where);
+            if (ya_json_parse(json_string_value(v), json_string_length(v), w2, 0, &call, &e))
+                return bad(reason, cap, "%s (a function_call value is the call as JSON text)", e.message);
+            int rc = YA_OK;
+            if (json_is_array(call) && json_array_size(call) > 0) {
+                for (size_t k = 0; rc == YA_OK && k < json_array_size(call); k++) {
+                    char w3[96];
+                    snprintf(w3, sizeof w3, "%s[%zu]", w2, k);
+                    rc = check_tool_call(json_array_get(call, k), w3, reason, cap);
+                }
+            } else {
+                rc = check_tool_call(call, w2, reason, cap);
+            }
+            json_decref(call);
+            if (rc) return YA_ERR;
+            rec->has_tools = 1;
+        }
         if (strcmp(role, "assistant") == 0) n_assistant++;
     }
     if (cfg->mask_prompt && n_assistant == 0)
@@ -240,8 +271,10 @@ size_t ya_data_record_messages(const YaDataRecord *rec, YaChatMessage *msgs) {
         if (!msgs) continue;
         const json_t *m = json_array_get(rec->messages, i);
         if (sharegpt) {
-            msgs[k].role = ya_sharegpt_role(json_string_value(json_object_get(m, "from")));
-            msgs[k].content = json_string_value(json_object_get(m, "value"));
+            const char *from = json_string_value(json_object_get(m, "from"));
+            msgs[k].role = ya_sharegpt_role(from);
+            /* a function_call turn says nothing but its call (ya_data_chat_build adds it) */
+            msgs[k].content = strcmp(from, "function_call") == 0 ? "" : json_string_value(json_object_get(m, "value"));
         } else {
             msgs[k].role = json_string_value(json_object_get(m, "role"));
             msgs[k].content = json_string_value(json_object_get(m, "content"));
@@ -260,53 +293,138 @@ void ya_data_chat_free(YaDataChat *c) {
     memset(c, 0, sizeof *c);
 }
 
-/* Keeps a tojson text owned by c; NULL when out of memory. */
-static const char *own_json(YaDataChat *c, const json_t *v) {
-    char *s = ya_json_dumps_python(v);
+int ya_data_record_first_tool(const YaDataRecord *rec, char *field, size_t cap, const char **what) {
+    if (rec->format != YA_DATA_CHAT || !rec->has_tools) return 0;
+    if (rec->tools || rec->tools_text) {
+        snprintf(field, cap, "'tools'");
+        *what = "tools";
+        return 1;
+    }
+    int sharegpt = rec->chat_source == YA_CHAT_SOURCE_SHAREGPT;
+    for (size_t i = 0; i < json_array_size(rec->messages); i++) {
+        const json_t *m = json_array_get(rec->messages, i);
+        if (sharegpt) {
+            const char *from = json_string_value(json_object_get(m, "from"));
+            const char *role = ya_sharegpt_role(from);
+            int call = strcmp(from, "function_call") == 0;
+            if (call || strcmp(role, "tool") == 0) {
+                snprintf(field, cap, "conversations[%zu].from '%s'", i, from);
+                *what = call ? "tool calls" : "tool results";
+                return 1;
+            }
+            continue;
+        }
+        const json_t *calls = json_object_get(m, "tool_calls");
+        if (json_is_array(calls) && json_array_size(calls) > 0) {
+            snprintf(field, cap, "messages[%zu].tool_calls", i);
+            *what = "tool calls";
+            return 1;
+        }
+        if (strcmp(json_string_value(json_object_get(m, "role")), "tool") == 0) {
+            snprintf(field, cap, "messages[%zu].role 'tool'", i);
+            *what = "tool results";
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Keeps s (malloc'ed) owned by c; NULL (and s freed) when out of memory. */
+static const char *own(YaDataChat *c, char *s) {
     if (!s) return NULL;
+    char **p = realloc(c->owned, (c->n_owned + 1) * sizeof *p);
+    if (!p) {
+        free(s);
+        return NULL;
+    }
+    c->owned = p;
     c->owned[c->n_owned++] = s;
     return s;
 }
 
+/* The tool calls of turn i as JSON: the messages' "tool_calls" array (borrowed), or a
+ * ShareGPT function_call's value parsed (*parsed owns it; a single call is wrapped). */
+static const json_t *turn_calls_json(const YaDataRecord *rec, size_t i, json_t **parsed) {
+    const json_t *m = json_array_get(rec->messages, i);
+    *parsed = NULL;
+    if (rec->chat_source == YA_CHAT_SOURCE_MESSAGES) {
+        const json_t *calls = json_object_get(m, "tool_calls");
+        return json_is_array(calls) ? calls : NULL;
+    }
+    if (strcmp(json_string_value(json_object_get(m, "from")), "function_call") != 0) return NULL;
+    const json_t *v = json_object_get(m, "value");
+    YaError e = {0};
+    if (ya_json_parse(json_string_value(v), json_string_length(v), "function_call", 0, parsed, &e)) return NULL;
+    if (!json_is_array(*parsed)) {
+        json_t *one = json_array();
+        json_array_append_new(one, *parsed);
+        *parsed = one;
+    }
+    return *parsed;
+}
+
 int ya_data_chat_build(const YaDataRecord *rec, YaDataChat *c, YaError *err) {
     memset(c, 0, sizeof *c);
+    json_t *tools_parsed = NULL;
+    const json_t *tools = rec->tools;
+    if (rec->tools_text) { /* validated by check_sharegpt */
+        YaError e = {0};
+        if (ya_json_parse(rec->tools_text, strlen(rec->tools_text), "'tools'", 0, &tools_parsed, &e))
+            return ya_fail(err, YA_ERR, "%s", e.message);
+        tools = tools_parsed;
+    }
+    size_t n_json = json_array_size(rec->messages), skip = 0; /* ShareGPT's "system" field comes first */
     c->n = ya_data_record_messages(rec, NULL);
-    c->n_tools = rec->tools ? json_array_size(rec->tools) : 0;
+    skip = c->n - n_json;
+    c->n_tools = tools ? json_array_size(tools) : 0;
     size_t n_calls = 0;
-    if (rec->chat_source == YA_CHAT_SOURCE_MESSAGES)
-        for (size_t i = 0; i < json_array_size(rec->messages); i++) {
-            const json_t *calls = json_object_get(json_array_get(rec->messages, i), "tool_calls");
-            if (json_is_array(calls)) n_calls += json_array_size(calls);
-        }
+    for (size_t i = 0; i < n_json; i++) {
+        json_t *parsed;
+        const json_t *calls = turn_calls_json(rec, i, &parsed);
+        n_calls += calls ? json_array_size(calls) : 0;
+        json_decref(parsed);
+    }
     c->msgs = calloc(c->n ? c->n : 1, sizeof *c->msgs);
     c->turn_calls = calloc(c->n ? c->n : 1, sizeof *c->turn_calls);
     c->tools = calloc(c->n_tools ? c->n_tools : 1, sizeof *c->tools);
     c->calls = calloc(n_calls ? n_calls : 1, sizeof *c->calls);
-    c->owned = calloc(c->n_tools + n_calls + 1, sizeof *c->owned);
-    if (!c->msgs || !c->turn_calls || !c->tools || !c->calls || !c->owned) goto oom;
+    if (!c->msgs || !c->turn_calls || !c->tools || !c->calls) goto oom;
     ya_data_record_messages(rec, c->msgs);
     for (size_t t = 0; t < c->n_tools; t++)
-        if (!(c->tools[t] = own_json(c, json_array_get(rec->tools, t)))) goto oom;
-    if (rec->chat_source != YA_CHAT_SOURCE_MESSAGES) return YA_OK;
-    for (size_t i = 0; i < c->n; i++) {
-        const json_t *calls = json_object_get(json_array_get(rec->messages, i), "tool_calls");
-        if (!json_is_array(calls) || json_array_size(calls) == 0) continue;
-        c->turn_calls[i] = (YaChatToolCalls){c->calls + c->n_calls, json_array_size(calls)};
+        if (!(c->tools[t] = own(c, ya_json_dumps_python(json_array_get(tools, t))))) goto oom;
+    for (size_t i = 0; i < n_json; i++) {
+        json_t *parsed;
+        const json_t *calls = turn_calls_json(rec, i, &parsed);
+        if (!calls || json_array_size(calls) == 0) {
+            json_decref(parsed);
+            continue;
+        }
+        c->turn_calls[skip + i] = (YaChatToolCalls){c->calls + c->n_calls, json_array_size(calls)};
         for (size_t k = 0; k < json_array_size(calls); k++) {
             const json_t *tc = json_array_get(calls, k), *fn = json_object_get(tc, "function");
             if (json_is_object(fn)) tc = fn; /* the template's `if tool_call.function` */
-            const json_t *args = json_object_get(tc, "arguments");
+            const json_t *args = json_object_get(tc, "arguments"), *name = json_object_get(tc, "name");
             YaChatToolCall *out = &c->calls[c->n_calls++];
-            out->name = json_string_value(json_object_get(tc, "name"));
+            /* borrowed from the record, or copied out of a parsed function_call value */
+            out->name = parsed ? own(c, strdup(json_string_value(name))) : json_string_value(name);
             /* `arguments is string` → printed verbatim, else tojson */
-            out->arguments = json_is_string(args) ? json_string_value(args) : own_json(c, args);
-            if (!out->arguments) goto oom;
+            if (json_is_string(args))
+                out->arguments = parsed ? own(c, strdup(json_string_value(args))) : json_string_value(args);
+            else
+                out->arguments = own(c, ya_json_dumps_python(args));
+            if (!out->name || !out->arguments) {
+                json_decref(parsed);
+                goto oom;
+            }
         }
+        json_decref(parsed);
     }
+    json_decref(tools_parsed);
     return YA_OK;
 oom:
+    json_decref(tools_parsed);
     ya_data_chat_free(c);
-    return ya_fail(err, YA_ERR, "out of memory (or a non-finite number) serialising the tools");
+    return ya_fail(err, YA_ERR, "out of memory serialising the tools");
 }
 
 /* The optional sample weight: "weight" or "loss_weight" (not both), finite >= 0. */
@@ -470,7 +588,7 @@ int ya_data_record_parse(const json_t *obj, const YaDataConfig *cfg, YaDataForma
             rec->chat_source = YA_CHAT_SOURCE_MESSAGES;
             rec->messages = json_object_get(obj, "messages");
         } else {
-            if (check_sharegpt(obj, cfg, &rec->system, reason, cap)) return YA_ERR;
+            if (check_sharegpt(obj, cfg, rec, &rec->system, reason, cap)) return YA_ERR;
             rec->chat_source = YA_CHAT_SOURCE_SHAREGPT;
             rec->messages = json_object_get(obj, "conversations");
         }

@@ -179,6 +179,11 @@ int ya_data_render(const YaDataRecord *rec, const YaDataConfig *cfg, const YaTok
             return ya_fail(err, YA_ERR,
                            "chat data needs a chat template, and tokenizer_config.json has none we recognise: "
                            "pass --chat-format chatml|llama3|mistral|qwen3");
+        char field[96];
+        const char *what;
+        if (chat_format != YA_CHAT_QWEN3 && ya_data_record_first_tool(rec, field, sizeof field, &what))
+            return ya_fail(err, YA_ERR, "%s: the %s chat template does not render %s (only qwen3 does)", field,
+                           ya_chat_format_name(chat_format), what);
         YaDataChat chat; /* ShareGPT turns arrive here as roles; tool calls and tools serialised */
         if (ya_data_chat_build(rec, &chat, err)) return YA_ERR;
         int rc = render_chat(chat.msgs, chat.turn_calls, chat.n, chat.tools, chat.n_tools, cfg, tok, chat_format, out, err);

@@ -72,7 +72,7 @@ done
 # the kinds and the tool count in inspect-data's summary
 "$YA" inspect-data --model "$QWEN" --data "$SRC/tests/data/ref_tools.jsonl" --distrust-mode off --batches 0 \
   > /dev/null 2> "$OUT/err" || fail "inspect-data qwen3 with tools: $(cat "$OUT/err")"
-grep -q "chat records: 5 chat:messages (4 with tools), 0 chat:sharegpt" "$OUT/err" || fail "summary: $(cat "$OUT/err")"
+grep -q "chat records: 5 chat:messages, 0 chat:sharegpt (4 with tools)" "$OUT/err" || fail "summary: $(cat "$OUT/err")"
 
 [ $fails -eq 0 ] && echo "check_chat_tools: $n renders equal the template's text and HF's ids; refusals named"
 exit $((fails > 0))

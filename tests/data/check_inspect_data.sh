@@ -50,7 +50,7 @@ compare "$LLAMA3" "$D/ref_sharegpt.jsonl" "--batch-size 1" "--chat-format llama3
 "$YA" inspect-data --model "$QWEN" --data "$D/ref_sharegpt.jsonl" --distrust-mode off --batches 3 --batch-size 1 \
   --seed 1 > "$OUT/sharegpt.txt" 2> "$OUT/sharegpt.err" || fail "inspect-data sharegpt listing: $(cat "$OUT/sharegpt.err")"
 grep -q "ref_sharegpt.jsonl:4: dropped: its weight is 0" "$OUT/sharegpt.err" || fail "weight 0 not reported as dropped"
-grep -q "chat records: 1 chat:messages (0 with tools), 2 chat:sharegpt" "$OUT/sharegpt.err" || fail "no chat record counts"
+grep -q "chat records: 1 chat:messages, 2 chat:sharegpt (0 with tools)" "$OUT/sharegpt.err" || fail "no chat record counts"
 grep -q "sample weights: 2 kept samples with a weight other than 1, 1 dropped with weight 0" "$OUT/sharegpt.err" \
   || fail "no sample weight summary"
 grep -q "chat:sharegpt, tokens \[0, [0-9]*), [0-9]* supervised, weight 2," "$OUT/sharegpt.txt" \

@@ -212,7 +212,7 @@ static void test_sharegpt(const YaTokenizer *mistral, const YaTokenizer *qwen) {
     const char *paths[1] = {bad};
     CHECK(ya_data_open(&cfg, paths, 1, qwen, NULL, &dl, &err) != YA_OK && dl == NULL);
     char want[1200];
-    snprintf(want, sizeof want, "%s:2: conversations[1].from 'bot' is not system, human, user, gpt or assistant", bad);
+    snprintf(want, sizeof want, "%s:2: conversations[1].from 'bot' is not system, human, user, gpt, assistant", bad);
     CHECK_MSG(strstr(err.message, want) != NULL, "error '%s' lacks '%s'", err.message, want);
 }
 
@@ -277,6 +277,62 @@ static void test_tool_masks(const YaTokenizer *qwen) {
     }
 }
 
+/* A LLaMA-Factory ShareGPT tool line (tools as JSON text, function_call, observation)
+ * renders exactly as the equivalent messages line. */
+static void test_sharegpt_tools(const YaTokenizer *qwen) {
+    const char *path = write_file(
+        "sharegpt_tools.jsonl",
+        "{\"tools\":[{\"name\":\"clock\",\"parameters\":{\"type\":\"object\"}}],\"messages\":["
+        "{\"role\":\"system\",\"content\":\"Be brief.\"},{\"role\":\"user\",\"content\":\"Time?\"},"
+        "{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"name\":\"clock\",\"arguments\":{\"zone\":\"UTC\"}}]},"
+        "{\"role\":\"tool\",\"content\":\"12:00\"},{\"role\":\"assistant\",\"content\":\"Noon.\"}]}\n"
+        "{\"system\":\"Be brief.\",\"tools\":\"[{\\\"name\\\": \\\"clock\\\", \\\"parameters\\\": {\\\"type\\\": \\\"object\\\"}}]\","
+        "\"conversations\":[{\"from\":\"human\",\"value\":\"Time?\"},"
+        "{\"from\":\"function_call\",\"value\":\"{\\\"name\\\": \\\"clock\\\", \\\"arguments\\\": {\\\"zone\\\": \\\"UTC\\\"}}\"},"
+        "{\"from\":\"observation\",\"value\":\"12:00\"},{\"from\":\"gpt\",\"value\":\"Noon.\"}]}\n");
+    YaDataConfig cfg;
+    ya_data_config_default(&cfg);
+    cfg.need_scores = 0;
+    cfg.batch_size = 1;
+    cfg.shuffle = 0;
+    cfg.train_on = YA_TRAIN_ON_ALL_ASSISTANT;
+    YaDataLoader *dl = open1(&cfg, qwen, path);
+    if (!dl) return;
+    CHECK(strcmp(ya_data_sample_kind(dl, 0), "chat:messages+tools") == 0 &&
+          strcmp(ya_data_sample_kind(dl, 1), "chat:sharegpt+tools") == 0 && ya_data_stats(dl)->n_with_tools == 2);
+    const YaBatch *b = NULL;
+    YaError err = {0};
+    int32_t ids[512], tg[512];
+    int len = 0;
+    CHECK(ya_data_next(dl, &b, &err) == YA_OK);
+    if (b && b->row_len[0] <= 512) {
+        len = b->row_len[0];
+        memcpy(ids, b->ids, (size_t)len * sizeof *ids);
+        memcpy(tg, b->targets, (size_t)len * sizeof *tg);
+    }
+    CHECK(ya_data_next(dl, &b, &err) == YA_OK);
+    CHECK_MSG(b && len > 0 && b->row_len[0] == len && !memcmp(b->ids, ids, (size_t)len * sizeof *ids) &&
+                  !memcmp(b->targets, tg, (size_t)len * sizeof *tg),
+              "the ShareGPT tool line renders differently from the messages line");
+    printf("ShareGPT function_call/observation = messages tool_calls/tool (%d tokens)\n", len);
+    ya_data_close(dl);
+
+    /* a template without tools refuses the line, naming the first tool part in the line's own terms */
+    path = write_file("sharegpt_tools2.jsonl",
+                      "{\"conversations\":[{\"from\":\"human\",\"value\":\"Time?\"},{\"from\":\"function_call\","
+                      "\"value\":\"{\\\"name\\\": \\\"clock\\\", \\\"arguments\\\": {}}\"},"
+                      "{\"from\":\"observation\",\"value\":\"12:00\"},{\"from\":\"gpt\",\"value\":\"Noon.\"}]}\n");
+    cfg.chat_format = YA_CHAT_CHATML;
+    const char *paths[1] = {path};
+    dl = NULL;
+    CHECK(ya_data_open(&cfg, paths, 1, qwen, NULL, &dl, &err) != YA_OK && !dl);
+    char want[1200];
+    snprintf(want, sizeof want,
+             "%s:1: conversations[1].from 'function_call': the chatml chat template does not render tool calls (only qwen3 does)",
+             path);
+    CHECK_MSG(strstr(err.message, want) != NULL, "error '%s' lacks '%s'", err.message, want);
+}
+
 /* ---- sample weights ------------------------------------------------------------------------- */
 
 static void test_weights(const YaTokenizer *tok) {
@@ -329,6 +385,7 @@ int main(int argc, char **argv) {
     check_completion_eos(mistral);
     test_sharegpt(mistral, qwen);
     test_tool_masks(qwen);
+    test_sharegpt_tools(qwen);
     test_weights(mistral);
     ya_tokenizer_free(mistral);
     ya_tokenizer_free(llama3);

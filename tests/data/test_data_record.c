@@ -185,25 +185,48 @@ static void test_sharegpt(void) {
     CHECK(rec.chat_source == YA_CHAT_SOURCE_MESSAGES && strcmp(ya_data_kind_name(fmt, rec.chat_source, rec.has_tools), "chat:messages") == 0);
     json_decref(o);
     CHECK(strcmp(ya_sharegpt_role("gpt"), "assistant") == 0 && strcmp(ya_sharegpt_role("human"), "user") == 0);
-    CHECK(ya_sharegpt_role("observation") == NULL && ya_sharegpt_role("GPT") == NULL);
+    CHECK(strcmp(ya_sharegpt_role("function_call"), "assistant") == 0 && strcmp(ya_sharegpt_role("observation"), "tool") == 0);
+    CHECK(ya_sharegpt_role("bot") == NULL && ya_sharegpt_role("GPT") == NULL);
+
+    /* LLaMA-Factory tool turns: "tools" as JSON text, function_call (the call as JSON text), observation */
+    o = parse("{\"tools\":\"[{\\\"name\\\":\\\"f\\\",\\\"parameters\\\":{}}]\",\"conversations\":["
+              "{\"from\":\"human\",\"value\":\"q\"},"
+              "{\"from\":\"function_call\",\"value\":\"{\\\"name\\\":\\\"f\\\",\\\"arguments\\\":{\\\"x\\\":1.5}}\"},"
+              "{\"from\":\"observation\",\"value\":\"r\"},{\"from\":\"gpt\",\"value\":\"a\"}]}");
+    CHECK_MSG(ya_data_record_parse(o, &cfg, &fmt, NULL, &rec, why, sizeof why) == YA_OK, "sharegpt tools: %s", why);
+    CHECK(rec.has_tools && rec.tools_text && strcmp(ya_data_kind_name(fmt, rec.chat_source, rec.has_tools), "chat:sharegpt+tools") == 0);
+    YaDataChat chat;
+    YaError err = {0};
+    CHECK(ya_data_chat_build(&rec, &chat, &err) == YA_OK);
+    CHECK(chat.n == 4 && chat.n_tools == 1 && strcmp(chat.tools[0], "{\"name\": \"f\", \"parameters\": {}}") == 0);
+    CHECK(strcmp(chat.msgs[1].role, "assistant") == 0 && strcmp(chat.msgs[1].content, "") == 0 && chat.turn_calls[1].n == 1);
+    CHECK(strcmp(chat.turn_calls[1].calls[0].name, "f") == 0 && strcmp(chat.turn_calls[1].calls[0].arguments, "{\"x\": 1.5}") == 0);
+    CHECK(strcmp(chat.msgs[2].role, "tool") == 0 && strcmp(chat.msgs[2].content, "r") == 0);
+    ya_data_chat_free(&chat);
+    json_decref(o);
 
     EXPECT_BAD("{\"conversations\":{}}", YA_DATA_AUTO, "'conversations' must be an array");
     EXPECT_BAD("{\"conversations\":[]}", YA_DATA_AUTO, "'conversations' is empty");
     EXPECT_BAD("{\"conversations\":[\"x\"]}", YA_DATA_AUTO, "conversations[0] must be an object");
     EXPECT_BAD("{\"conversations\":[{\"value\":\"x\"}]}", YA_DATA_AUTO, "conversations[0].from must be a string");
     EXPECT_BAD("{\"conversations\":[{\"from\":\"human\",\"value\":\"q\"},{\"from\":\"bot\",\"value\":\"a\"}]}", YA_DATA_AUTO,
-               "conversations[1].from 'bot' is not system, human, user, gpt or assistant");
+               "conversations[1].from 'bot' is not system, human, user, gpt, assistant, function_call, observation or tool");
     EXPECT_BAD("{\"conversations\":[{\"from\":\"human\",\"value\":\"q\"},{\"from\":\"function_call\",\"value\":\"{}\"}]}",
-               YA_DATA_AUTO, "conversations[1].from 'function_call': ShareGPT tool turns are not read");
-    EXPECT_BAD("{\"conversations\":[{\"from\":\"observation\",\"value\":\"r\"}]}", YA_DATA_AUTO,
-               "conversations[0].from 'observation': ShareGPT tool turns are not read");
+               YA_DATA_AUTO, "conversations[1].value.name must be a non-empty string");
+    EXPECT_BAD("{\"conversations\":[{\"from\":\"human\",\"value\":\"q\"},{\"from\":\"function_call\",\"value\":\"f(x)\"}]}",
+               YA_DATA_AUTO, "conversations[1].value");
+    EXPECT_BAD("{\"conversations\":[{\"from\":\"human\",\"value\":\"q\"},{\"from\":\"function_call\",\"value\":"
+               "\"[{\\\"name\\\":\\\"f\\\"}]\"}]}",
+               YA_DATA_AUTO, "conversations[1].value[0].arguments is missing");
     EXPECT_BAD("{\"conversations\":[{\"from\":\"human\",\"value\":3}]}", YA_DATA_AUTO, "conversations[0].value must be a string");
     EXPECT_BAD("{\"conversations\":[{\"from\":\"human\",\"value\":\"q\"}]}", YA_DATA_AUTO, "no gpt/assistant turn to train on");
     EXPECT_BAD("{\"system\":\"s\",\"conversations\":[{\"from\":\"system\",\"value\":\"t\"},{\"from\":\"gpt\",\"value\":\"a\"}]}",
                YA_DATA_AUTO, "conversations[0] is a system turn, but the line also has a 'system' field");
     EXPECT_BAD("{\"system\":1,\"conversations\":[{\"from\":\"gpt\",\"value\":\"a\"}]}", YA_DATA_AUTO, "'system' must be a string");
-    EXPECT_BAD("{\"tools\":\"[{\\\"name\\\":\\\"f\\\"}]\",\"conversations\":[{\"from\":\"gpt\",\"value\":\"a\"}]}",
-               YA_DATA_AUTO, "'tools' is not read on ShareGPT lines");
+    EXPECT_BAD("{\"tools\":\"[1]\",\"conversations\":[{\"from\":\"gpt\",\"value\":\"a\"}]}", YA_DATA_AUTO,
+               "'tools' must hold a JSON array of tool schemas");
+    EXPECT_BAD("{\"tools\":\"[{\",\"conversations\":[{\"from\":\"gpt\",\"value\":\"a\"}]}", YA_DATA_AUTO,
+               "a 'tools' string must hold a JSON array of tool schemas");
     EXPECT_BAD("{\"conversations\":[{\"from\":\"gpt\",\"value\":\"a\"}]}", YA_DATA_TEXT,
                "line is in chat format, but the data set is in text format");
     EXPECT_BAD("{\"conversations\":[{\"from\":\"gpt\",\"value\":\"a\",\"weight\":0}]}", YA_DATA_AUTO,

@@ -47,6 +47,20 @@ static void check_record(const json_t *obj, const YaDataConfig *cfg, YaDataForma
         if (rec.format == YA_DATA_TEXT && (!rec.text || !rec.text[0])) abort();
         if (rec.format == YA_DATA_COMPLETIONS && (!rec.prompt || !rec.completion)) abort();
         if (rec.format == YA_DATA_CHAT && !json_is_array(rec.messages)) abort();
+        if (!(rec.weight >= 0 && isfinite(rec.weight)) || (!rec.has_weight && rec.weight != 1.0)) abort();
+        if (rec.format == YA_DATA_CHAT) { /* every validated chat line becomes complete renderer input */
+            YaDataChat chat;
+            YaError err = {0};
+            if (ya_data_chat_build(&rec, &chat, &err) != YA_OK) abort();
+            for (size_t i = 0; i < chat.n; i++) {
+                if (!chat.msgs[i].role || !chat.msgs[i].content) abort();
+                for (size_t k = 0; k < chat.turn_calls[i].n; k++)
+                    if (!chat.turn_calls[i].calls[k].name || !chat.turn_calls[i].calls[k].arguments) abort();
+            }
+            for (size_t t = 0; t < chat.n_tools; t++)
+                if (!chat.tools[t] || chat.tools[t][0] != '{') abort();
+            ya_data_chat_free(&chat);
+        }
     } else {
         if (reason[0] == '\0') abort();
         if (before != YA_DATA_AUTO && *fmt != before) abort(); /* a fixed format never changes */
