@@ -8,18 +8,21 @@ JSONL for `your_ai prepare` (one file each, documents of whole paragraphs, about
   devils_dictionary.jsonl  Ambrose Bierce, The Devil's Dictionary (1911; Debian dict-devil:
                        devil.dict.dz, gzip-compatible; public domain): classical_literature.
 
-  tools/debian_texts_to_jsonl.py --jargon jargon.txt.gz --devil devil.dict.dz --out DIR
+  tools/debian_texts_to_jsonl.py --jargon jargon-text_*.deb --devil dict-devil_*.deb --out DIR
 
-The files come from `apt-get download jargon-text dict-devil` + `dpkg-deb -x` (see
-tools/distrust_experiment.sh). Output is deterministic; each file is written beside its
+Each input is the package from `apt-get download jargon-text dict-devil` (the text is read
+straight out of its data.tar member: no dpkg needed) or the extracted file itself
+(jargon.txt.gz, devil.dict.dz). Output is deterministic; each file is written beside its
 final name and renamed.
 """
 import argparse
 import gzip
 import json
 import os
+import io
 import re
 import sys
+import tarfile
 
 BOX_DRAWING = re.compile("[\u2500-\u257f]")
 
@@ -52,13 +55,37 @@ def chunk(paras, chunk_chars, min_chars=50):
         yield "\n\n".join(doc)
 
 
-def read_lines(path):
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return f.read().split("\n")
+DEB_MEMBERS = {"jargon": "usr/share/doc/jargon-text/jargon.txt.gz", "devil": "usr/share/dictd/devil.dict.dz"}
+
+
+def deb_member(deb, member):
+    """The bytes of one file of a .deb: an ar archive whose data.tar.* holds the files."""
+    with open(deb, "rb") as f:
+        blob = f.read()
+    if blob[:8] != b"!<arch>\n":
+        sys.exit(f"{deb}: not a .deb (no ar header)")
+    pos = 8
+    while pos + 60 <= len(blob):
+        name = blob[pos:pos + 16].decode("ascii").strip().rstrip("/")
+        size = int(blob[pos + 48:pos + 58].decode("ascii").strip())
+        body = blob[pos + 60:pos + 60 + size]
+        if name.startswith("data.tar"):
+            with tarfile.open(fileobj=io.BytesIO(body), mode="r:*") as tar:
+                for m in tar.getmembers():
+                    if m.name.lstrip("./") == member:
+                        return tar.extractfile(m).read()
+            sys.exit(f"{deb}: no {member} in {name}")
+        pos += 60 + size + (size & 1)
+    sys.exit(f"{deb}: no data.tar member")
+
+
+def read_lines(path, kind):
+    raw = deb_member(path, DEB_MEMBERS[kind]) if path.endswith(".deb") else open(path, "rb").read()
+    return gzip.decompress(raw).decode("utf-8").split("\n")
 
 
 def jargon_lines(path):
-    lines = read_lines(path)
+    lines = read_lines(path, "jargon")
     # Part I (the prose introduction) starts at the second "Welcome to the Jargon File"
     # (the first is the table of contents); the lexicon at its first ":headword:" entry,
     # after a list of bare headwords; Part III (appendices and their contents) is dropped.
@@ -75,7 +102,7 @@ def jargon_lines(path):
 
 
 def devil_lines(path):
-    lines = read_lines(path)
+    lines = read_lines(path, "devil")
     start = [i for i, l in enumerate(lines) if l.strip() == "PREFACE"]
     if not start:
         sys.exit(f"{path}: no PREFACE line: not the dict-devil text")
@@ -98,8 +125,8 @@ def write_jsonl(path, records):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--jargon", required=True, help="jargon.txt.gz from Debian jargon-text")
-    ap.add_argument("--devil", required=True, help="devil.dict.dz from Debian dict-devil")
+    ap.add_argument("--jargon", required=True, help="Debian jargon-text .deb (or its jargon.txt.gz)")
+    ap.add_argument("--devil", required=True, help="Debian dict-devil .deb (or its devil.dict.dz)")
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--chunk-chars", type=int, default=1000)
     a = ap.parse_args()

@@ -158,12 +158,10 @@ fi
 # ---- corpus --------------------------------------------------------------------------
 phase_start corpus
 DATA=$WORK/data
-rm -rf "$WORK/deb" "$WORK/raw"
-mkdir -p "$WORK/deb"
-for deb in "$DEB"/jargon-text_*.deb "$DEB"/dict-devil_*.deb; do dpkg-deb -x "$deb" "$WORK/deb"; done
+rm -rf "$WORK/raw"
 run import-brown "$BIN" import-text --format brown --input "$CORPUS_DIR/brown" --out "$WORK/raw"
 run import-debian "$PY" "$ROOT/tools/debian_texts_to_jsonl.py" --out "$WORK/raw" \
-  --jargon "$WORK/deb/usr/share/doc/jargon-text/jargon.txt.gz" --devil "$WORK/deb/usr/share/dictd/devil.dict.dz"
+  --jargon "$(ls "$DEB"/jargon-text_*.deb | tail -n 1)" --devil "$(ls "$DEB"/dict-devil_*.deb | tail -n 1)"
 cat "$LOG/import-debian.log"
 # Four Brown genres have file names the filename map does not know; the Debian texts are named too.
 run prepare "$BIN" prepare --input "$WORK/raw" --output "$DATA" --train-size "$TRAIN_SIZE" --val-size "$VAL_SIZE" \
@@ -173,6 +171,14 @@ run prepare "$BIN" prepare --input "$WORK/raw" --output "$DATA" --train-size "$T
   --source-type jargon_file.jsonl=wiki --source-type devils_dictionary.jsonl=classical_literature
 sed -n '/^source_type /,$p' "$LOG/prepare.log"
 cp "$DATA/stats.json" "$OUT/data_stats.json"
+# The val split's metadata, for the aggregation (OUT/nll holds the per-sample NLLs).
+mkdir -p "$OUT/nll"
+"$PY" -c 'import json, sys
+with open(sys.argv[2], "w") as g:
+    for line in open(sys.argv[1]):
+        r = json.loads(line)
+        g.write(json.dumps({"source_type": r.get("source_type"), "auth_weight": r.get("auth_weight")}) + "\n")' \
+  "$DATA/val.jsonl" "$OUT/nll/val_meta.jsonl"
 phase_end
 [ "$STAGE" = corpus ] && { echo "STAGE=corpus: data in $DATA"; exit 0; }
 
@@ -225,20 +231,35 @@ mkdir -p "$WORK/dumps" "$OUT/reports"
 rm -rf "$WORK/vstatus"
 mkdir -p "$WORK/vstatus"
 VAL_NAMES=()
-# in_pool NAME CMD...: `run` in the background, at most VAL_JOBS at a time; NAME's status
-# file exists once it succeeded.
+# strip_dump NAME: WORK/dumps/NAME.jsonl without the ids (line, nll, n_tok) into OUT/nll/, so
+# that OUT alone suffices to rerun the aggregation, even after an interrupted run.
+strip_dump() {
+  "$PY" - "$WORK/dumps/$1.jsonl" "$OUT/nll/$1.jsonl" <<'PYEOF'
+import json, os, sys
+src, dst = sys.argv[1:]
+with open(src) as f, open(dst + ".tmp", "w") as g:
+    for line in f:
+        r = json.loads(line)
+        g.write(json.dumps({"line": r["line"], "nll": r["nll"], "n_tok": r["n_tok"]}) + "\n")
+os.replace(dst + ".tmp", dst)
+PYEOF
+}
+# in_pool NAME DUMP CMD...: `run` in the background, at most VAL_JOBS at a time, then
+# strip_dump DUMP (unless '-'); NAME's status file exists once both succeeded.
 in_pool() {
+  local name=$1 dump=$2
+  shift 2
   while [ "$(jobs -rp | wc -l)" -ge "$VAL_JOBS" ]; do sleep 0.2; done
-  (run "$@" && touch "$WORK/vstatus/$1") &
-  VAL_NAMES+=("$1")
+  (run "$name" "$@" && { [ "$dump" = - ] || strip_dump "$dump"; } && touch "$WORK/vstatus/$name") &
+  VAL_NAMES+=("$name")
 }
 first_seed=${SEEDS%% *}
 phase_start lora
 # The base once: its per-sample NLLs are the reference of every delta.
-in_pool validate-base "$BIN" validate --model "$BASE" "${VAL[@]}" --bootstrap 0 \
+in_pool validate-base base "$BIN" validate --model "$BASE" "${VAL[@]}" --bootstrap 0 \
   --dump-ids "$WORK/dumps/base.jsonl" --out "$OUT/reports/base.json"
 if [ "$PROMPTS" = 1 ]; then
-  in_pool validate-base-prompts "$BIN" validate --model "$BASE" --prompts "$ROOT/data/prompt_suite.jsonl" \
+  in_pool validate-base-prompts - "$BIN" validate --model "$BASE" --prompts "$ROOT/data/prompt_suite.jsonl" \
     --max-new-tokens "$PROMPT_TOKENS" --device "$DEVICE" --threads "$VAL_THREADS" --out "$OUT/reports/base-prompts.json"
 fi
 RUNS=$OUT/runs.tsv
@@ -274,7 +295,7 @@ for seed in $SEEDS; do
     if [ "$PROMPTS" = 1 ] && [ "$seed" = "$first_seed" ]; then
       extra=(--prompts "$ROOT/data/prompt_suite.jsonl" --max-new-tokens "$PROMPT_TOKENS")
     fi
-    in_pool "validate-$arm-s$seed" "$BIN" validate --model "$BASE" --adapter "$ckpt" --no-base "${VAL[@]}" \
+    in_pool "validate-$arm-s$seed" "$arm-s$seed" "$BIN" validate --model "$BASE" --adapter "$ckpt" --no-base "${VAL[@]}" \
       --bootstrap 0 --dump-ids "$WORK/dumps/$arm-s$seed.jsonl" --out "$OUT/reports/$arm-s$seed.json" "${extra[@]}"
   done
 done
@@ -298,7 +319,7 @@ read -r xarm xseed xckpt < <(tail -n +2 "$RUNS" | awk -F'\t' '$1 ~ /^weighted/ {
 xarm=${xarm:-uniform}
 xseed=${xseed:-$first_seed}
 xckpt=${xckpt:-$WORK/lora/uniform-s$first_seed/checkpoint-$LORA_STEPS-final}
-in_pool validate-crosscheck "$BIN" validate --model "$BASE" --adapter "$xckpt" "${VAL[@]}" --bootstrap "$BOOTSTRAP" \
+in_pool validate-crosscheck - "$BIN" validate --model "$BASE" --adapter "$xckpt" "${VAL[@]}" --bootstrap "$BOOTSTRAP" \
   --out "$OUT/reports/crosscheck-$xarm-s$xseed.json" --plot "$OUT/reports/crosscheck-$xarm-s$xseed.svg"
 wait
 for name in "${VAL_NAMES[@]}"; do
@@ -308,22 +329,6 @@ phase_end
 
 # ---- aggregation ---------------------------------------------------------------------
 phase_start aggregate
-# Per-sample NLLs without the ids (small), and the val metadata: OUT alone suffices to
-# rerun the aggregation.
-mkdir -p "$OUT/nll"
-"$PY" - "$WORK/dumps" "$DATA/val.jsonl" "$OUT/nll" <<'PYEOF'
-import json, os, sys
-dumps, val, out = sys.argv[1:]
-for name in sorted(os.listdir(dumps)):
-    with open(os.path.join(dumps, name)) as f, open(os.path.join(out, name), "w") as g:
-        for line in f:
-            r = json.loads(line)
-            g.write(json.dumps({"line": r["line"], "nll": r["nll"], "n_tok": r["n_tok"]}) + "\n")
-with open(val) as f, open(os.path.join(out, "val_meta.jsonl"), "w") as g:
-    for line in f:
-        r = json.loads(line)
-        g.write(json.dumps({"source_type": r.get("source_type"), "auth_weight": r.get("auth_weight")}) + "\n")
-PYEOF
 AGG=("$ROOT/tools/distrust_aggregate.py" --runs "$RUNS" --dumps "$OUT/nll" --val "$OUT/nll/val_meta.jsonl"
   --reports "$OUT/reports" --crosscheck "$OUT/reports/crosscheck-$xarm-s$xseed.json" --crosscheck-run "$xarm-s$xseed"
   --pretrain "$OUT/pretrain_metrics.jsonl" --logs "$LOG" --additive-check "$OUT/additive_check.txt"
@@ -331,8 +336,11 @@ AGG=("$ROOT/tools/distrust_aggregate.py" --runs "$RUNS" --dumps "$OUT/nll" --val
 if "$PY" -c 'import numpy' 2>/dev/null; then
   "$PY" "${AGG[@]}" | tee "$LOG/aggregate.log"
 else
-  echo "distrust_experiment: $PY has no numpy: aggregation skipped; rerun it where numpy is (paths in OUT):" >&2
-  printf '  python3' >&2; printf ' %q' "${AGG[@]}" >&2; echo >&2
+  echo "distrust_experiment: $PY has no numpy: aggregation skipped; rerun it where numpy is" \
+    "(docs/EXPERIMENTS.md): cd OUT && python3 tools/distrust_aggregate.py --runs runs.tsv --dumps nll" \
+    "--val nll/val_meta.jsonl --reports reports --pretrain pretrain_metrics.jsonl --logs logs" \
+    "--additive-check additive_check.txt --out ." >&2
+
 fi
 phase_end
 
