@@ -5,13 +5,14 @@
 //   node tools/llamacpp_check.js NODE_MODULES probe
 //       loads the prebuilt binary (never builds or downloads), prints its release
 //   node tools/llamacpp_check.js NODE_MODULES compare MODEL.gguf --ids "1 2 3" --ours LOGITS.safetensors
-//        [--lora ADAPTER.gguf [--lora-scale S]] --rel-tol R [--min-top1 F] [--expect-fail]
+//        [--lora ADAPTER.gguf [--lora-scale S]] --rel-tol R [--min-top1 F] [--wrong FILE]... [--wrong-lora-scale S]...
 //       llama.cpp's next-token distribution at every position of --ids vs ours
 //       (`your_ai forward --out`: tensor "logits" F32 [T, V]); prints JSON metrics:
 //       max |Δ log p| over the whole vocabulary (where neither p underflows below 1e-30), max |Δp|,
 //       KL(ours ‖ llama.cpp) and the top-1 agreement. Fails when max |Δ log p| > R · max |our logit|
-//       or the top-1 agreement < F (default 1). --expect-fail inverts the verdict (a
-//       deliberately wrong model or adapter scale must be caught).
+//       or the top-1 agreement < F (default 1). Negative cases, each of which must FAIL
+//       the same check (so the check can fail): --wrong FILE, our logits of a model
+//       made wrong on purpose; --wrong-lora-scale S, llama.cpp with the adapter at scale S.
 //   node tools/llamacpp_check.js NODE_MODULES generate MODEL.gguf --ids "1 2 3" --max-tokens N
 //        [--lora ADAPTER.gguf [--lora-scale S]]
 //       greedy decoding until llama.cpp's own end-of-generation test (llama_vocab_is_eog:
@@ -23,7 +24,7 @@ const fs = require("fs");
 const path = require("path");
 const { pathToFileURL } = require("url");
 
-const USAGE = "usage: llamacpp_check.js NODE_MODULES probe | compare MODEL.gguf --ids LIST --ours FILE --rel-tol R [--min-top1 F] [--lora F [--lora-scale S]] [--expect-fail] | generate MODEL.gguf --ids LIST --max-tokens N [--lora F [--lora-scale S]]";
+const USAGE = "usage: llamacpp_check.js NODE_MODULES probe | compare MODEL.gguf --ids LIST --ours FILE --rel-tol R [--min-top1 F] [--lora F [--lora-scale S]] [--wrong FILE]... [--wrong-lora-scale S]... | generate MODEL.gguf --ids LIST --max-tokens N [--lora F [--lora-scale S]]";
 
 function usage(msg) {
   console.error(`llamacpp_check: ${msg}\n${USAGE}`);
@@ -31,7 +32,7 @@ function usage(msg) {
 }
 
 function parseArgs(rest) {
-  const o = { loraScale: 1, minTop1: 1, expectFail: false };
+  const o = { loraScale: 1, minTop1: 1, wrong: [], wrongScales: [] };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i], v = () => (i + 1 < rest.length ? rest[++i] : usage(`${a} needs a value`));
     if (a === "--ids") o.ids = v().trim().split(/[\s,]+/).map(Number);
@@ -41,7 +42,8 @@ function parseArgs(rest) {
     else if (a === "--rel-tol") o.relTol = Number(v());
     else if (a === "--min-top1") o.minTop1 = Number(v());
     else if (a === "--max-tokens") o.maxTokens = Number(v());
-    else if (a === "--expect-fail") o.expectFail = true;
+    else if (a === "--wrong") o.wrong.push(v());
+    else if (a === "--wrong-lora-scale") o.wrongScales.push(Number(v()));
     else usage(`unknown argument '${a}'`);
   }
   if (o.ids && o.ids.some((x) => !Number.isInteger(x) || x < 0)) usage("--ids: non-negative integers expected");
@@ -76,29 +78,39 @@ async function load(nodeModules, modelPath, o) {
   const model = await llama.loadModel({ modelPath: path.resolve(modelPath), gpuLayers: 0, useMmap: false, checkTensors: true });
   const n = (o.ids ? o.ids.length : 0) + (o.maxTokens || 0) + 8;
   const contextSize = Math.max(64, n);
-  const context = await model.createContext({
+  const contextOptions = {
     contextSize, batchSize: contextSize, threads: 2, sequences: 1, flashAttention: false,
     // F32 KV cache: llama.cpp's default F16 cache would round K and V, an error of its own, not of our file
     experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32",
-    lora: o.lora ? { adapters: [{ filePath: path.resolve(o.lora), scale: o.loraScale }] } : undefined,
-  });
-  return { llama, model, context, sequence: context.getSequence() };
+  };
+  const context = await model.createContext({ ...contextOptions,
+    lora: o.lora ? { adapters: [{ filePath: path.resolve(o.lora), scale: o.loraScale }] } : undefined });
+  return { llama, model, context, contextOptions, sequence: context.getSequence() };
 }
 
-async function compare(env, o) {
-  const ours = readLogits(o.ours);
-  if (ours.T !== o.ids.length) throw new Error(`${o.ours}: ${ours.T} positions, --ids has ${o.ids.length}`);
-  const input = o.ids.map((id) => [id, { generateNext: { probabilities: true } }]);
-  const res = await env.sequence.controlledEvaluate(input);
+// llama.cpp's next-token probabilities at every position of ids: [T] Maps id → p, highest first.
+async function llamaProbs(sequence, ids) {
+  await sequence.clearHistory();
+  const res = await sequence.controlledEvaluate(ids.map((id) => [id, { generateNext: { probabilities: true } }]));
+  return ids.map((_, t) => {
+    const probs = res[t] && res[t].next.probabilities;
+    if (!probs) throw new Error(`llama.cpp returned no probabilities at position ${t}`);
+    return probs;
+  });
+}
+
+// Metrics of our logits file against llama.cpp's probabilities, and the verdict under o's tolerance.
+function metrics(file, ref, o) {
+  const ours = readLogits(file);
+  if (ours.T !== ref.length) throw new Error(`${file}: ${ours.T} positions, --ids has ${ref.length}`);
   const V = ours.V;
   let maxLogit = 0;
   for (let i = 0; i < ours.data.length; i++) maxLogit = Math.max(maxLogit, Math.abs(ours.data[i]));
   const tol = o.relTol * maxLogit;
   let maxDlogp = 0, maxDp = 0, maxKl = 0, top1 = 0, worst = null;
   for (let t = 0; t < ours.T; t++) {
-    const probs = res[t] && res[t].next.probabilities;
-    if (!probs) throw new Error(`llama.cpp returned no probabilities at position ${t}`);
-    if (probs.size !== V) throw new Error(`llama.cpp vocabulary ${probs.size}, our logits ${V} wide`);
+    const probs = ref[t];
+    if (probs.size !== V) throw new Error(`llama.cpp vocabulary ${probs.size}, ${file} logits ${V} wide`);
     const row = ours.data.subarray(t * V, (t + 1) * V);
     let mx = -Infinity, s = 0, ourTop = 0;
     for (let i = 0; i < V; i++) if (row[i] > mx) { mx = row[i]; ourTop = i; }
@@ -112,7 +124,7 @@ async function compare(env, o) {
       if (pr > 0) kl += p * (lp - Math.log(pr / z));
       maxDp = Math.max(maxDp, Math.abs(p - pr));
       if (p >= 1e-30 && pr >= 1e-30) { // both normal floats: llama.cpp's expf/sum keep ~1e-7 relative precision
-        const d = Math.abs(lp - Math.log(Math.max(pr, 1e-38)));
+        const d = Math.abs(lp - Math.log(pr));
         if (d > maxDlogp) { maxDlogp = d; worst = { position: t, id, ours: lp, llamacpp: Math.log(pr) }; }
       }
     }
@@ -120,21 +132,38 @@ async function compare(env, o) {
     if (refTop === ourTop) top1++;
   }
   const agree = top1 / ours.T;
-  const ok = maxDlogp <= tol && agree >= o.minTop1;
-  console.log(JSON.stringify({ positions: ours.T, vocab: V, max_dlogp: maxDlogp, max_dp: maxDp, max_kl: maxKl,
-                               top1_agreement: agree, max_abs_logit: maxLogit, tol_dlogp: tol, min_top1: o.minTop1, worst }));
-  if (o.expectFail) {
-    if (ok) { console.error("FAIL: the deliberately wrong case passed: the comparison cannot tell it apart"); return 1; }
-    console.log("ok: the deliberately wrong case is detected");
-    return 0;
+  const m = { file, positions: ours.T, vocab: V, max_dlogp: maxDlogp, max_dp: maxDp, max_kl: maxKl, top1_agreement: agree,
+              max_abs_logit: maxLogit, tol_dlogp: tol, min_top1: o.minTop1, worst };
+  m.ok = maxDlogp <= tol && agree >= o.minTop1;
+  m.why = `max |Δ log p| ${maxDlogp.toExponential(3)} (tol ${o.relTol} × max |logit| ${maxLogit.toFixed(3)} = ` +
+          `${tol.toExponential(3)}), top-1 agreement ${agree.toFixed(3)} (min ${o.minTop1})`;
+  return m;
+}
+
+async function compare(env, o) {
+  let rc = 0;
+  const ref = await llamaProbs(env.sequence, o.ids);
+  const m = metrics(o.ours, ref, o);
+  console.log(JSON.stringify(m));
+  if (!m.ok) { console.error(`FAIL: llama.cpp vs ours (${o.ours}): ${m.why}`); rc = 1; }
+  else console.log(`ok llama.cpp agrees with ${o.ours}: ${m.why}`);
+  // Negative cases: each must be rejected, or the comparison could not fail.
+  const wrong = o.wrong.map((f) => ["our logits " + f, () => metrics(f, ref, o)]);
+  for (const scale of o.wrongScales)
+    wrong.push([`the adapter at scale ${scale}`, async () => {
+      const ctx = await env.model.createContext({ ...env.contextOptions,
+        lora: { adapters: [{ filePath: path.resolve(o.lora), scale }] } });
+      const r = await llamaProbs(ctx.getSequence(), o.ids);
+      await ctx.dispose();
+      return metrics(o.ours, r, o);
+    }]);
+  for (const [what, run] of wrong) {
+    const w = await run();
+    console.log(JSON.stringify({ negative: what, ...w }));
+    if (w.ok) { console.error(`FAIL: negative case (${what}) passed: ${w.why}`); rc = 1; }
+    else console.log(`ok negative case (${what}) rejected: ${w.why}`);
   }
-  if (!ok) {
-    console.error(`FAIL: llama.cpp vs ours: max |Δ log p| ${maxDlogp.toExponential(3)} (tol ${o.relTol} × max |logit| ${maxLogit.toFixed(3)} = ${tol.toExponential(3)}), ` +
-                  `top-1 agreement ${agree.toFixed(3)} (min ${o.minTop1})`);
-    return 1;
-  }
-  console.log("ok llama.cpp agrees");
-  return 0;
+  return rc;
 }
 
 async function generate(env, o) {
