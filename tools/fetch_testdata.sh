@@ -12,8 +12,10 @@
 #                  the HF GGUF parser, an independent reader of our GGUF exports (tools/gguf_check.js)
 #   DEST/llamacpp/ node_modules/node-llama-cpp@3.21.1 (+ its dependencies) and its prebuilt
 #                  linux-x64 CPU build @node-llama-cpp/linux-x64 (bins/linux-x64/libllama*.so,
-#                  libggml-base.so): llama.cpp itself, to load our GGUF files and to compare our
-#                  K-quant export with its own quantizer (x86-64 Linux only)
+#                  libggml-base.so): llama.cpp itself, to load our GGUF files (tools/llamacpp_check.js)
+#                  and to compare our K-quant export with its own quantizer (x86-64 Linux only).
+#                  Install scripts are skipped (nothing is built or downloaded besides the npm
+#                  packages) and the GPU prebuilts omitted; the CPU binary loads offline.
 set -euo pipefail
 DEST=${1:-build/testdata}
 mkdir -p "$DEST"
@@ -78,6 +80,8 @@ if wanted llamacpp && [ ! -f "$DEST/llamacpp/.ok" ]; then
       echo "fetch_testdata: npm install node-llama-cpp@3.21.1 failed" >&2; exit 1; }
     ls "$DEST"/llamacpp/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libllama*.so >/dev/null || {
       echo "fetch_testdata: @node-llama-cpp/linux-x64 has no bins/linux-x64/libllama*.so" >&2; exit 1; }
+    node "$(dirname "$0")/llamacpp_check.js" "$DEST/llamacpp/node_modules" probe || {
+      echo "fetch_testdata: node-llama-cpp installed but its prebuilt CPU llama.cpp does not load" >&2; exit 1; }
     touch "$DEST/llamacpp/.ok"
     echo "fetch_testdata: node-llama-cpp@3.21.1 -> $DEST/llamacpp"
   fi

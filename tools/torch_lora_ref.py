@@ -235,8 +235,28 @@ def check_merged(a):
                 errors.append(f"{f}: LoRA tensor {k} in a merged model")
             if k == "lm_head.weight" and bcfg.get("tie_word_embeddings"):
                 errors.append(f"{f}: lm_head.weight written although the embeddings are tied")
-    for f in ("generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-              "tokenizer.model"):
+    # generation_config.json: the base's keys unchanged, except bos_token_id (config.json's) and eos_token_id,
+    # a list holding every base eos id (config.json's and generation_config.json's), so generation stops
+    gpath, bgen = os.path.join(a.merged, "generation_config.json"), {}
+    if os.path.exists(os.path.join(a.base, "generation_config.json")):
+        with open(os.path.join(a.base, "generation_config.json")) as fp:
+            bgen = json.load(fp)
+    if not os.path.exists(gpath):
+        errors.append("generation_config.json not written")
+    else:
+        with open(gpath) as fp:
+            mgen = json.load(fp)
+        for k in set(bgen) | set(mgen):
+            if k not in ("eos_token_id", "bos_token_id") and bgen.get(k) != mgen.get(k):
+                errors.append(f"generation_config.json {k}: {mgen.get(k)!r} != base {bgen.get(k)!r}")
+        as_list = lambda v: v if isinstance(v, list) else [] if v is None else [v]
+        want_eos = as_list(bcfg.get("eos_token_id")) + as_list(bgen.get("eos_token_id"))
+        got_eos = mgen.get("eos_token_id")
+        if not isinstance(got_eos, list) or not set(want_eos) <= set(got_eos):
+            errors.append(f"generation_config.json eos_token_id {got_eos!r}: expected a list holding {want_eos}")
+        if "bos_token_id" in bcfg and mgen.get("bos_token_id") != bcfg["bos_token_id"]:
+            errors.append(f"generation_config.json bos_token_id {mgen.get('bos_token_id')!r} != {bcfg['bos_token_id']}")
+    for f in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model"):
         if os.path.exists(os.path.join(a.base, f)):
             if not os.path.exists(os.path.join(a.merged, f)):
                 errors.append(f"{f} not copied")

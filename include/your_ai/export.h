@@ -12,6 +12,7 @@
 #include "your_ai/error.h"
 #include "your_ai/model.h"
 #include "your_ai/safetensors.h"
+#include "your_ai/tokenizer.h"
 
 /* PEFT: adapter_model.safetensors (F32 or BF16, SPEC §10.1 keys, format pt)
  * + adapter_config.json into out_dir. base_model names the base in the config
@@ -47,6 +48,15 @@ int ya_export_gguf(const YaModel *m, const YaAdapter *a, const char *out_path, Y
  * for arch llama. */
 int ya_export_gguf_adapter(const YaModel *m, const YaAdapter *a, const char *out_path, YaGgufWeightType wt,
                            YaError *err);
+
+/* Ollama (docs/DEPLOY.md): out_dir (must not exist; written in a staging
+ * directory beside it, then renamed) with model.gguf (as ya_export_gguf) and a
+ * Modelfile: FROM, TEMPLATE (Go template syntax) for the chat format, one
+ * PARAMETER stop per stop token. chat: YA_CHAT_NONE = the format recognised from
+ * tokenizer_config.json's chat_template; an unrecognised or missing template
+ * is an error naming --chat-format. */
+int ya_export_ollama(const YaModel *m, const YaAdapter *a, const char *out_dir, YaGgufWeightType wt, YaChatFormat chat,
+                     YaError *err);
 
 /* The GGUF Q/K row permutation of llama.cpp's convert script (SPEC §10.3): row
  * h·d + 2i + j of dst = row h·d + j·(d/2) + i of src, for `heads` heads of

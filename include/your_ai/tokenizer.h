@@ -96,6 +96,10 @@ int ya_tokenizer_has_chat_template(const YaTokenizer *tok);
 /* Parses "llama3" | "mistral" | "chatml" | "qwen3"; -1 if unknown. */
 int ya_chat_format_parse(const char *name, YaChatFormat *out);
 const char *ya_chat_format_name(YaChatFormat f);
+/* The token text that ends an assistant turn in format f, as the renderers emit it:
+ * "<|eot_id|>" (llama3), "<|im_end|>" (chatml, qwen3), the EOS token (mistral, "</s>").
+ * A model must generate it to stop, so it is a stop token of every chat export. NULL for NONE. */
+const char *ya_chat_end_of_turn(YaChatFormat f, const YaTokenizer *tok);
 
 /* Renders messages as the template does (text, including special-token strings
  * such as "<|begin_of_text|>" where the template emits them), into a malloc'ed string.

@@ -24,6 +24,12 @@ static const char k_usage[] =
     "                generation_config.json); also the input of the Core ML path\n"
     "  gguf          a llama.cpp GGUF model with the adapter merged (DIR/model.gguf)\n"
     "  gguf-adapter  a llama.cpp GGUF LoRA adapter for `llama-cli --lora` (DIR/adapter.gguf)\n"
+    "  ollama        DIR/model.gguf (as gguf) + DIR/Modelfile (FROM, the chat TEMPLATE, one\n"
+    "                PARAMETER stop per stop token) for `ollama create NAME -f DIR/Modelfile`;\n"
+    "                DIR must not exist\n"
+    "Every format carries the stop tokens: config.json eos ids, the tokenizer's eos and\n"
+    "the chat template's end-of-turn token (generation_config.json eos_token_id list,\n"
+    "GGUF tokenizer.ggml.eos_token_id / eot_token_id, Ollama PARAMETER stop).\n"
     "For gguf and gguf-adapter, an --out ending in .gguf names the file itself.\n"
     "\n"
     "The output appears whole or not at all: it is written into OUT.tmp-<pid> beside\n"
@@ -35,16 +41,16 @@ static const char k_usage[] =
     "Options:\n"
     "  --model DIR        base HF model directory (required)\n"
     "  --adapter DIR      adapter directory (adapter_config.json + adapter_model.safetensors);\n"
-    "                     required except for merged and gguf, which then convert the base alone\n"
-    "  --format F         peft | merged | gguf | gguf-adapter (required)\n"
+    "                     required except for merged, gguf and ollama, which then convert the base alone\n"
+    "  --format F         peft | merged | gguf | gguf-adapter | ollama (required)\n"
     "  --out DIR          output directory (created if missing) (required)\n"
-    "  --force            replace an existing output (a non-empty peft/merged directory, or\n"
+    "  --force            replace an existing output (a non-empty peft/merged/ollama directory, or\n"
     "                     the GGUF file): the new one is swapped in atomically, then the old\n"
     "                     one removed. Without it an existing output is an error\n"
     "  --dtype T          bf16 | f16 | f32. Defaults: peft f32; merged the base's stored dtype;\n"
-    "                     gguf f16; gguf-adapter f32. peft accepts f32 or bf16\n"
-    "  --quant Q          gguf only: quantized matrices, bit for bit what llama.cpp's llama-quantize\n"
-    "                     writes from an f32 GGUF of the same weights (docs/DEPLOY.md):\n"
+    "                     gguf and ollama f16; gguf-adapter f32. peft accepts f32 or bf16\n"
+    "  --quant Q          gguf and ollama: quantized matrices, bit for bit what llama.cpp's\n"
+    "                     llama-quantize writes from an f32 GGUF of the same weights (docs/DEPLOY.md):\n"
     "                     q8_0    every matrix Q8_0 (rows not a multiple of 32 fall back to f16)\n"
     "                     q4_k_m  Q4_K, with Q6_K for the output and for attn_v/ffn_down of\n"
     "                             the first/last eighth of the layers and every third between\n"
@@ -52,6 +58,9 @@ static const char k_usage[] =
     "                     q6_k    every matrix Q6_K\n"
     "                     K-quant rows not a multiple of 256 fall back as llama.cpp's do\n"
     "                     (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0)\n"
+    "  --chat-format F    ollama only: llama3 | mistral | chatml | qwen3, the chat template of the\n"
+    "                     Modelfile (default: recognised from tokenizer_config.json's chat_template;\n"
+    "                     an unrecognised or missing template is an error)\n"
     "  --shard-size MB    merged only: at most MB megabytes (10^6 bytes) of tensor data per shard\n"
     "                     (default 5000, as transformers' 5GB)\n"
     "  --base-model NAME  peft only: adapter_config.json base_model_name_or_path\n"
@@ -81,6 +90,7 @@ static int gguf_path(const char *out, const char *default_name, char *path, size
 
 static int run_export(int argc, char **argv) {
     const char *model_dir = NULL, *adapter_dir = NULL, *format = NULL, *out = NULL, *base_name = NULL, *v;
+    YaChatFormat chat = YA_CHAT_NONE;
     YaDtype dt = YA_DTYPE_COUNT;
     int quant = -1, force = 0; /* quant: a YaGgufWeightType when --quant is given */
     long long shard_mb = 5000, threads = 0;
@@ -108,6 +118,10 @@ static int run_export(int argc, char **argv) {
             else if (strcmp(v, "q5_k_m") == 0) quant = YA_GGUF_W_Q5_K_M;
             else if (strcmp(v, "q6_k") == 0) quant = YA_GGUF_W_Q6_K;
             else return ya_cli_usage_error(argv[0], "--quant: expected q8_0, q4_k_m, q5_k_m or q6_k, got '%s'", v);
+        } else if ((r = ya_cli_flag(argc, argv, &i, "--chat-format", &v))) {
+            if (r < 0) return YA_ERR_USAGE;
+            if (ya_chat_format_parse(v, &chat) != 0)
+                return ya_cli_usage_error(argv[0], "--chat-format must be llama3, mistral, chatml or qwen3, got '%s'", v);
         } else if ((r = ya_cli_flag(argc, argv, &i, "--shard-size", &v))) {
             if (r < 0 || ya_cli_parse_int("--shard-size", v, 1, 1000000000, &shard_mb)) return YA_ERR_USAGE;
         } else if ((r = ya_cli_flag(argc, argv, &i, "--base-model", &v))) {
@@ -124,11 +138,13 @@ static int run_export(int argc, char **argv) {
     if (!model_dir || !format || !out) return ya_cli_usage_error(argv[0], "--model, --format and --out are required");
     int is_peft = strcmp(format, "peft") == 0, is_merged = strcmp(format, "merged") == 0;
     int is_gguf = strcmp(format, "gguf") == 0, is_gguf_adapter = strcmp(format, "gguf-adapter") == 0;
-    if (!is_peft && !is_merged && !is_gguf && !is_gguf_adapter)
-        return ya_cli_usage_error(argv[0], "--format: expected peft, merged, gguf or gguf-adapter, got '%s'", format);
+    int is_ollama = strcmp(format, "ollama") == 0;
+    if (!is_peft && !is_merged && !is_gguf && !is_gguf_adapter && !is_ollama)
+        return ya_cli_usage_error(argv[0], "--format: expected peft, merged, gguf, gguf-adapter or ollama, got '%s'", format);
     if ((is_peft || is_gguf_adapter) && !adapter_dir)
         return ya_cli_usage_error(argv[0], "--format %s needs --adapter", format);
-    if (quant >= 0 && !is_gguf) return ya_cli_usage_error(argv[0], "--quant applies to --format gguf only");
+    if (quant >= 0 && !is_gguf && !is_ollama) return ya_cli_usage_error(argv[0], "--quant applies to --format gguf and ollama only");
+    if (chat != YA_CHAT_NONE && !is_ollama) return ya_cli_usage_error(argv[0], "--chat-format applies to --format ollama only");
     if (quant >= 0 && dt != YA_DTYPE_COUNT) return ya_cli_usage_error(argv[0], "give either --quant or --dtype, not both");
     if (is_peft && dt == YA_DTYPE_F16) return ya_cli_usage_error(argv[0], "--format peft: --dtype must be f32 or bf16");
     if (base_name && !is_peft) return ya_cli_usage_error(argv[0], "--base-model applies to --format peft only");
@@ -152,11 +168,13 @@ static int run_export(int argc, char **argv) {
                               : dt == YA_DTYPE_F32 ? YA_GGUF_W_F32
                               : dt == YA_DTYPE_BF16 ? YA_GGUF_W_BF16
                               : dt == YA_DTYPE_F16 ? YA_GGUF_W_F16
-                              : is_gguf ? YA_GGUF_W_F16 : YA_GGUF_W_F32;
+                              : is_gguf || is_ollama ? YA_GGUF_W_F16 : YA_GGUF_W_F32;
         if (is_peft)
             rc = ya_export_peft(model, adapter, pub.target, dt == YA_DTYPE_COUNT ? YA_DTYPE_F32 : dt, base_name, &err);
         else if (is_merged)
             rc = ya_export_merged(model, adapter, pub.target, dt, (uint64_t)shard_mb * 1000 * 1000, &err);
+        else if (is_ollama)
+            rc = ya_export_ollama(model, adapter, pub.target, wt, chat, &err);
         else if (is_gguf)
             rc = ya_export_gguf(model, adapter, pub.target, wt, &err);
         else
@@ -174,7 +192,7 @@ static int run_export(int argc, char **argv) {
 
 const YaCommand ya_cmd_export = {
     .name = "export",
-    .summary = "export an adapter: PEFT, merged HF model, GGUF, GGUF LoRA adapter",
+    .summary = "export an adapter: PEFT, merged HF model, GGUF, GGUF LoRA adapter, Ollama",
     .usage = k_usage,
     .order = 70,
     .run = run_export,

@@ -24,7 +24,8 @@ static const char k_usage[] =
     "stderr, reads\n"
     "  prompt: N tokens, X tok/s | decode: M tokens, Y tok/s\n"
     "Generation stops after --max-tokens or at an EOS id (config.json eos_token_id\n"
-    "∪ generation_config.json ∪ the tokenizer's eos); the EOS token is not printed.\n"
+    "∪ generation_config.json ∪ the tokenizer's eos, and with --chat the template's\n"
+    "end-of-turn token: <|eot_id|>, <|im_end|>, </s>); the EOS token is not printed.\n"
     "Sampling settings in generation_config.json are not applied: pass them as flags.\n"
     "\n"
     "Options:\n"
@@ -204,6 +205,16 @@ static int run_generate(int argc, char **argv) {
         n_ids = (int)prompt_ids.len;
     }
     ya_generate_eos_set(&params, &model->cfg, tok ? ya_tokenizer_eos_id(tok) : -1);
+    if (chat) { /* a chat model ends its turn with the template's end-of-turn token, which may not be the EOS */
+        const char *eot = ya_chat_end_of_turn(chat_format, tok);
+        int32_t eot_id = eot ? ya_tokenizer_token_to_id(tok, eot) : -1;
+        if (eot_id < 0) {
+            rc = ya_fail(&err, YA_ERR, "%s: the %s template's end-of-turn token %s is not in the vocabulary", model_dir,
+                         ya_chat_format_name(chat_format), eot ? eot : "(none)");
+            goto done;
+        }
+        if (!is_stop(&params, eot_id) && params.n_eos < YA_MAX_EOS) params.eos[params.n_eos++] = eot_id;
+    }
 
     out_ids = malloc((size_t)params.max_tokens * sizeof *out_ids);
     if (!out_ids) {

@@ -133,6 +133,19 @@ static int add_arch_keys(YaGgufWriter *w, const YaModel *m, YaError *err) {
     return YA_OK;
 }
 
+/* End of generation (stop_tokens.c): llama.cpp stops at eos, eot and eom
+ * (llama_vocab_is_eog); a chat model's end-of-turn token goes to eot. The Jinja
+ * chat template is kept for llama.cpp's and Ollama's chat formatting. */
+static int add_stop_keys(YaGgufWriter *w, const YaModel *m, YaError *err) {
+    YaExportStops s;
+    int rc = ya_export_stops_load(m, YA_CHAT_NONE, &s, err);
+    if (rc == YA_OK && s.eos_id >= 0) rc = ya_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)s.eos_id, err);
+    if (rc == YA_OK && s.eot_id >= 0) rc = ya_gguf_set_u32(w, "tokenizer.ggml.eot_token_id", (uint32_t)s.eot_id, err);
+    if (rc == YA_OK && s.chat_template) rc = ya_gguf_set_str(w, "tokenizer.chat_template", s.chat_template, err);
+    ya_export_stops_free(&s);
+    return rc;
+}
+
 static const char *base_name(const char *dir) {
     size_t n = strlen(dir);
     while (n > 1 && dir[n - 1] == '/') n--;
@@ -188,7 +201,8 @@ int ya_export_gguf(const YaModel *m, const YaAdapter *a, const char *out_path, Y
         ya_gguf_set_str(w, "general.name", base_name(m->dir), err) ||
         ya_gguf_set_u32(w, "general.file_type", (uint32_t)file_type(wt), err) ||
         ((wt == YA_GGUF_W_Q8_0 || is_kquant_mix(wt)) && ya_gguf_set_u32(w, "general.quantization_version", 2, err)) ||
-        add_arch_keys(w, m, err) || ya_gguf_add_tokenizer(w, m->dir, c, &tok_added, err)) {
+        add_arch_keys(w, m, err) || ya_gguf_add_tokenizer(w, m->dir, c, &tok_added, err) ||
+        (tok_added && add_stop_keys(w, m, err))) {
         rc = YA_ERR;
         goto out;
     }

@@ -149,8 +149,7 @@ int ya_gguf_add_tokenizer(YaGgufWriter *w, const char *model_dir, const YaModelC
         goto out;
     if (cfg->bos_token_id >= 0 && ya_gguf_set_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)cfg->bos_token_id, err))
         goto out;
-    if (cfg->n_eos > 0 && ya_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)cfg->eos_token_ids[0], err))
-        goto out;
+    /* eos/eot ids and the chat template: gguf_export.c, from stop_tokens.c */
     if (spm && unk_id >= 0 && ya_gguf_set_u32(w, "tokenizer.ggml.unknown_token_id", (uint32_t)unk_id, err)) goto out;
     /* padding: tokenizer_config.json pad_token when it names a known token */
     json_t *tc = NULL;

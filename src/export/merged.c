@@ -3,7 +3,8 @@
  * the upcast base and rounded once to the output dtype (SPEC §10.2). Tensors
  * are produced one at a time by the sharded safetensors writer's fill callback,
  * so peak memory is one F32 matrix whatever the model size. This directory is
- * also the input of the Core ML path (docs/DEPLOY.md). */
+ * also the input of the Core ML path (docs/DEPLOY.md). generation_config.json
+ * carries every stop id (stop_tokens.c). */
 #include <cblas.h> /* defines: cblas_sgemm */
 #include <float.h>
 #include <math.h>
@@ -187,8 +188,9 @@ int ya_export_merged(const YaModel *m, const YaAdapter *a, const char *out_dir, 
     rc = ya_path_join(path, sizeof path, out_dir, "config.json", err) || ya_write_file_atomic(path, text, tl, err);
     free(text);
     if (rc) goto out;
-    static const char *const copied_files[] = {"generation_config.json", "tokenizer.json", "tokenizer_config.json",
-                                               "special_tokens_map.json", "tokenizer.model"};
+    if ((rc = ya_export_write_generation_config(m, out_dir, err)) != YA_OK) goto out;
+    static const char *const copied_files[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                               "tokenizer.model"};
     for (size_t i = 0; i < sizeof copied_files / sizeof *copied_files && !rc; i++) {
         int copied;
         rc = ya_export_copy_file(m->dir, out_dir, copied_files[i], &copied, err);

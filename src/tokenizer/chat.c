@@ -34,6 +34,16 @@ const char *ya_chat_format_name(YaChatFormat f) {
     }
 }
 
+const char *ya_chat_end_of_turn(YaChatFormat f, const YaTokenizer *tok) {
+    switch (f) {
+    case YA_CHAT_LLAMA3: return "<|eot_id|>";
+    case YA_CHAT_CHATML:
+    case YA_CHAT_QWEN3: return "<|im_end|>";
+    case YA_CHAT_MISTRAL: return tok && tok->eos_token.s ? tok->eos_token.s : "</s>";
+    default: return NULL;
+    }
+}
+
 /* Python str.isspace for one code point (Jinja's |trim is str.strip()). */
 static int py_space(uint32_t c) {
     return (c >= 9 && c <= 13) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680 ||

@@ -165,7 +165,7 @@ case $CASE in
     echo '{"bos_token_id":1,"eos_token_id":[2],"do_sample":false}' >m/generation_config.json
     echo '{"tokenizer_class":"LlamaTokenizer"}' >m/tokenizer_config.json
     echo '{"bos_token":"<s>"}' >m/special_tokens_map.json
-    echo '{"version":"1.0","model":{"type":"BPE","vocab":{}}}' >m/tokenizer.json
+    echo '{"version":"1.0","model":{"type":"BPE","vocab":{},"merges":[]}}' >m/tokenizer.json
     printf 'not-a-real-sentencepiece-model' >m/tokenizer.model
     make_adapter --rank 4 --alpha 4 --seed 8
     "$YA" export --model m --adapter ad --format merged --out merged --dtype f16
@@ -280,6 +280,13 @@ r.write_safetensors('missing/adapter_model.safetensors', [(k, 'F32', v.astype(np
     expect_error 2 "--format" "$YA" export --model m --adapter ad --format onnx --out o
     expect_error 2 "needs --adapter" "$YA" export --model m --format peft --out o
     expect_error 2 "--quant" "$YA" export --model m --adapter ad --format merged --quant q8_0 --out o
+    # Ollama: no chat template to map (this model has no tokenizer) → name --chat-format, write nothing
+    expect_error 2 "--chat-format" "$YA" export --model m --format ollama --out ol
+    [ ! -e ol ] && ! ls -d ol.tmp-* 2>/dev/null || fail "a failed Ollama export left files behind"
+    expect_error 2 "--chat-format" "$YA" export --model m --format gguf --chat-format llama3 --out o
+    expect_error 2 "--chat-format" "$YA" export --model m --format ollama --chat-format alpaca --out ol
+    mkdir ol && touch ol/keep && expect_error 1 "give --force" "$YA" export --model m --format ollama --chat-format chatml --out ol
+
     expect_error 2 "q4_k_m" "$YA" export --model m --format gguf --quant q4_k --out o ;;
   *) fail "unknown case" ;;
 esac
