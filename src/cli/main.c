@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/backend.h" /* defines: ya_backend_cpu_simd_check */
 #include "cli/cli.h"
 
 #define YA_COMMAND(name) extern const YaCommand ya_cmd_##name;
@@ -62,6 +63,8 @@ int main(int argc, char **argv) {
         if (strcmp((*c)->name, name) != 0) continue;
         for (int i = 2; i < argc; i++)
             if (ya_cli_is_help(argv[i])) return ya_cli_print_usage(*c);
+        YaError err = {0};
+        if (ya_backend_cpu_simd_check(&err) != YA_OK) return ya_cli_report(name, &err); /* YA_SIMD, before any op */
         return (*c)->run(argc - 1, argv + 1);
     }
     fprintf(stderr, "your_ai: unknown command '%s'\nRun 'your_ai help' for the list of commands.\n", name);
