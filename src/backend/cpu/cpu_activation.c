@@ -17,7 +17,7 @@
  * calls one target("avx512f") function: the OpenMP region itself (which the
  * compiler outlines into a function of its own, without the target attribute)
  * never holds an AVX-512 value, which clang refuses ("changes the ABI"). */
-enum { SPAN_FLOATS = 4096 };
+enum { SPAN_FLOATS = 256 }; /* 16 AVX-512 blocks: enough spans for every thread even at decode (n = one row) */
 
 #if defined(YA_CPU_VEXP_AVX512)
 __attribute__((target("avx512f"))) static void swiglu_span_avx512(float *out, const float *gate, const float *up,

@@ -12,7 +12,7 @@
 #include "backend/cpu/cpu_vexp.h"
 
 /* Fixed spans, one target("avx512f") call each: see cpu_activation.c. */
-enum { SPAN_FLOATS = 4096 };
+enum { SPAN_FLOATS = 256 };
 
 #if defined(YA_CPU_VEXP_AVX512)
 __attribute__((target("avx512f"))) static void swiglu_backward_span_avx512(float *dgate, float *dup, const float *dout,
