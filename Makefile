@@ -4,7 +4,8 @@
 #   make test SANITIZE=1   the same under ASan + UBSan (build-asan/)
 #   make demo       install, build, run the demo pipeline (tools/demo.sh)
 #   make bench      benchmarks against the peers (bench/), results in docs/BENCHMARKS.md
-#   make fuzz       build the fuzz targets with clang/libFuzzer and run each briefly
+#   make fuzz       install clang, build the fuzz targets with clang/libFuzzer and run each
+#                   for FUZZ_SECONDS (default 30; CI runs this after make test)
 #   make deps       install the Debian packages the build and tests need
 SANITIZE ?= 0
 JOBS ?= $(shell nproc)
@@ -38,6 +39,7 @@ bench: build
 	bench/run_all.sh $(BUILD)
 
 fuzz:
+	@tools/install_deps.sh fuzz
 	tools/fuzz.sh build-fuzz
 
 clean:

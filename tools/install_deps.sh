@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need, when missing.
 # Used by `make deps` (and so by `make test` and `make demo`) and by .ci/run.
+#   tools/install_deps.sh          the build and `make test`
+#   tools/install_deps.sh fuzz     also clang, its libFuzzer runtime and libomp (`make fuzz`)
 set -euo pipefail
 
 # Debian package -> how we check that it is there
@@ -20,6 +22,14 @@ declare -A CHECK=(
   [nodejs]="command -v node"
   [npm]="command -v npm"
 )
+if [ "${1:-}" = fuzz ]; then
+  CHECK[clang]="command -v clang"
+  CHECK[libclang-rt-dev]="test -f \"\$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)\""
+  CHECK[libomp-dev]="echo '#include <omp.h>' | clang -fopenmp -x c -c - -o /dev/null"
+elif [ -n "${1:-}" ]; then
+  echo "usage: tools/install_deps.sh [fuzz]" >&2
+  exit 2
+fi
 
 missing=()
 for pkg in "${!CHECK[@]}"; do

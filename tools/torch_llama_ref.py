@@ -13,6 +13,9 @@ Subcommands:
           runs the reference and compares with the engine's `forward` output:
           rel = max|a − b| / max|b| over the whole [T, V] tensor; exit 1 if rel > tol.
   greedy  --model DIR --ids "1 2 3" --max-tokens N        greedy ids by full recompute each step
+  runs    --a FILE.safetensors --b FILE.safetensors [--tol 1e-5]
+          compares two engine `forward` outputs (e.g. two thread counts) with the
+          same measure: exit 1 if max|a − b| / max|b| > tol.
   write   --config-json JSON --out DIR [--dtype F32|BF16|F16] [--seed N] [--shards K]
           writes a random model directory (config.json + safetensors), for shapes
           the engine's init-model does not produce.
@@ -291,6 +294,10 @@ def main():
     p.add_argument("--model", required=True)
     p.add_argument("--ids", required=True)
     p.add_argument("--max-tokens", type=int, required=True)
+    p = sub.add_parser("runs")
+    p.add_argument("--a", required=True)
+    p.add_argument("--b", required=True)
+    p.add_argument("--tol", type=float, default=1e-5)
     p = sub.add_parser("write")
     p.add_argument("--config-json", required=True)
     p.add_argument("--out", required=True)
@@ -303,6 +310,15 @@ def main():
     if a.cmd == "write":
         write_model(json.loads(a.config_json), a.out, a.dtype, a.seed, a.shards)
         return 0
+    if a.cmd == "runs":
+        x, y = read_safetensors(a.a)["logits"], read_safetensors(a.b)["logits"]
+        if x.shape != y.shape:
+            print(f"FAIL: {a.a} logits shape {list(x.shape)}, {a.b} {list(y.shape)}")
+            return 1
+        rel = float(np.max(np.abs(x - y)) / np.max(np.abs(y)))
+        ok = rel <= a.tol
+        print(f"{'ok' if ok else 'FAIL'}: {a.a} vs {a.b}: max|a-b|/max|b| = {rel:.3e} (tol {a.tol:g})")
+        return 0 if ok else 1
     cfg, W = load_model(a.model)
     ids = parse_ids(a.ids)
     if a.cmd == "logits":

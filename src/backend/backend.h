@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "your_ai/error.h"       /* defines: YaError (ya_backend_cpu_simd_check) */
 #include "your_ai/safetensors.h" /* defines: YaDtype (stored dtype of an embedding table) */
 
 typedef struct YaBackendOps {
@@ -161,5 +162,15 @@ void ya_backend_cpu_set_threads(int n);
 /* OpenBLAS's thread count alone (process-wide); returns the previous one.
  * `train --matmul bf16` runs OpenBLAS on 1 thread (cpu_matmul_bf16.c says why). */
 int ya_backend_cpu_set_blas_threads(int n);
+
+/* The CPU ops' vector path (cpu_simd.c): YA_SIMD=auto|portable|avx512 in the
+ * environment. _check validates it (usage error for another value, or avx512
+ * on a CPU without it; the CLI calls it before any command); _name says which
+ * path runs: "avx512f" or "portable". */
+int ya_backend_cpu_simd_check(YaError *err);
+/* YA_OK when `--matmul bf16` can run: the build has oneDNN and oneDNN has a
+ * bf16 GEMM for this CPU (AVX-512 and newer); else a usage error saying which. */
+int ya_backend_cpu_bf16_check(YaError *err);
+const char *ya_backend_cpu_simd_name(void);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/backend.h" /* defines: ya_backend_cpu_simd_check */
 #include "cli/cli.h"
 
 #define YA_COMMAND(name) extern const YaCommand ya_cmd_##name;
@@ -35,6 +36,9 @@ static void print_help(FILE *out) {
             YA_VERSION);
     for (size_t i = 0; i < n; i++) fprintf(out, "  %-12s %s\n", sorted[i]->name, sorted[i]->summary);
     fprintf(out, "  %-12s %s\n  %-12s %s\n", "help", "this list", "version", "print the version");
+    fprintf(out, "\nEnvironment:\n"
+                 "  YA_SIMD=auto|portable|avx512  vector path of the CPU ops: auto (default) uses AVX-512F where the\n"
+                 "               CPU has it; portable forces the plain C forms; avx512 requires it (docs/RELIABILITY.md)\n");
     fprintf(out, "\nExit codes: 0 success, 1 runtime error, 2 usage error. Full reference: docs/CLI.md\n");
 }
 
@@ -62,6 +66,8 @@ int main(int argc, char **argv) {
         if (strcmp((*c)->name, name) != 0) continue;
         for (int i = 2; i < argc; i++)
             if (ya_cli_is_help(argv[i])) return ya_cli_print_usage(*c);
+        YaError err = {0};
+        if (ya_backend_cpu_simd_check(&err) != YA_OK) return ya_cli_report(name, &err); /* YA_SIMD, before any op */
         return (*c)->run(argc - 1, argv + 1);
     }
     fprintf(stderr, "your_ai: unknown command '%s'\nRun 'your_ai help' for the list of commands.\n", name);

@@ -201,8 +201,8 @@ int ya_train_graph_new(const YaModel *m, YaLoraSet *lora, const YaTrainGraphConf
         if (cfg->kind != YA_TRAIN_LORA)
             return ya_fail(err, YA_ERR_USAGE, "--matmul bf16 needs --train lora: it rounds the frozen base weights, "
                                               "which --train full trains in fp32");
-        if (!ya_backend_cpu()->linear_bf16w)
-            return ya_fail(err, YA_ERR_USAGE, "--matmul bf16: this build has no oneDNN (install libdnnl-dev and rebuild)");
+        int rc = ya_backend_cpu_bf16_check(err); /* oneDNN built in, and a bf16 GEMM for this CPU */
+        if (rc != YA_OK) return rc;
     }
     YaTrainGraph *g = calloc(1, sizeof *g);
     if (!g) return ya_fail(err, YA_ERR, "out of memory");

@@ -6,6 +6,7 @@
  * tiny problem, and compared with the fp32 backward op run on the same fp32
  * inputs: max|ours − fd| / max|fd| ≤ 1e-4 per gradient tensor. This needs no
  * PyTorch, so it also runs where Debian's python3-torch is missing. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,9 +156,22 @@ static double loss_attention(double **in, const void *sp) { /* in: q, k, v, G */
         }
     return L;
 }
+/* max|a − b| / max|b| over n floats. */
+static double rel_diff(const float *a, const float *b, size_t n) {
+    double md = 0.0, mb = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (d > md) md = d;
+        if (fabs((double)b[i]) > mb) mb = fabs((double)b[i]);
+    }
+    return mb > 0.0 ? md / mb : md;
+}
+
 /* T ≥ 16 takes the GEMM paths (cpu_attention.c); blas_serial = 1 runs OpenBLAS on one thread,
- * as `--matmul bf16` does, so the heads go to the OpenMP threads: that path must give the same
- * bits as the other (the graph's recompute modes and resume rely on fixed arithmetic). */
+ * as `--matmul bf16` does, so the heads go to the OpenMP threads. Both paths run the same
+ * per-head arithmetic, but OpenBLAS's threaded sgemm does not promise the bits of its
+ * single-threaded one on every CPU kernel, so they agree within 1e-5 (docs/RELIABILITY.md);
+ * a run never switches between them (the graph's recompute modes and resume rely on that). */
 static void test_attention(const YaBackendOps *ops, int T, int n_h, int n_kv) {
     AttnShape s = {T, n_h, n_kv, 4};
     size_t nq = (size_t)s.T * n_h * s.d, nk = (size_t)s.T * n_kv * s.d, na = (size_t)n_h * s.T * s.T;
@@ -186,9 +200,14 @@ static void test_attention(const YaBackendOps *ops, int T, int n_h, int n_kv) {
         if (!blas_serial) {
             ref[0] = out, ref[1] = dq, ref[2] = dk, ref[3] = dv;
         } else {
-            CHECK_MSG(!memcmp(out, ref[0], nq * 4) && !memcmp(dq, ref[1], nq * 4) && !memcmp(dk, ref[2], nk * 4) &&
-                          !memcmp(dv, ref[3], nk * 4),
-                      "attention T=%d: heads on OpenMP (BLAS 1 thread) differ from the per-head BLAS path", T);
+            double r[4] = {rel_diff(out, ref[0], nq), rel_diff(dq, ref[1], nq), rel_diff(dk, ref[2], nk),
+                           rel_diff(dv, ref[3], nk)};
+            printf("  attention T=%d: heads on OpenMP vs per-head BLAS: out %.2e dq %.2e dk %.2e dv %.2e\n", T,
+                   r[0], r[1], r[2], r[3]);
+            CHECK_MSG(r[0] <= 1e-5 && r[1] <= 1e-5 && r[2] <= 1e-5 && r[3] <= 1e-5,
+                      "attention T=%d: heads on OpenMP (BLAS 1 thread) differ from the per-head BLAS path by more "
+                      "than 1e-5",
+                      T);
             free(out), free(dq), free(dk), free(dv);
         }
         free(att);

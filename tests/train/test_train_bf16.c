@@ -15,7 +15,8 @@
  *    and the loss ≤ 1e-2 relative;
  *  - bf16 mode actually rounds: its gradients differ from fp32 mode's (> 1e-5),
  *    and --recompute layer reproduces its gradients bit for bit.
- * Exits 77 (ctest: skipped) when the build has no oneDNN. */
+ * Exits 77 (ctest: skipped) when the build has no oneDNN or oneDNN has no
+ * bf16 GEMM for this CPU (no AVX-512). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,8 +125,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: test_train_bf16 MODEL_DIR REF.safetensors SPEC_JSON\n");
         return 2;
     }
-    if (!ya_backend_cpu()->linear_bf16w) {
-        printf("this build has no oneDNN (libdnnl-dev): --matmul bf16 is unavailable, skipped\n");
+    YaError bf16_err = {0};
+    if (ya_backend_cpu_bf16_check(&bf16_err) != YA_OK) { /* no oneDNN, or no bf16 GEMM on this CPU */
+        printf("%s: skipped\n", bf16_err.message);
         return 77;
     }
     YaError err = {0};

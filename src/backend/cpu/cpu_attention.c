@@ -90,10 +90,7 @@ static void attention_head(float *out, float *att, const float *q, const float *
     float *P = att + (size_t)j * T * Tk; // [T, Tk]
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n_keys, d, scale, q + (size_t)j * d, q_stride,
                 k + (size_t)g * d, kv_stride, 0.0f, P, Tk);
-    int avx512 = 0;
-#if defined(YA_CPU_VEXP_AVX512)
-    avx512 = __builtin_cpu_supports("avx512f");
-#endif
+    int avx512 = ya_cpu_use_avx512();
 #pragma omp parallel for schedule(static) if (rows_parallel)
     for (int t = 0; t < T; t++) causal_softmax_row(P + (size_t)t * Tk, t, Tk, pos0, avx512);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d, n_keys, 1.0f, P, Tk, v + (size_t)g * d, kv_stride,

@@ -2,6 +2,7 @@
  * tested against) and thread control for OpenMP + OpenBLAS. */
 #include <cblas.h> /* defines: openblas_set_num_threads */
 #include <omp.h>   /* defines: omp_set_num_threads */
+#include <stdlib.h> /* defines: getenv */
 
 #include "backend/cpu/cpu_ops.h"
 
@@ -50,3 +51,14 @@ int ya_backend_cpu_set_blas_threads(int n) {
 }
 
 int ya_cpu_blas_serial(void) { return openblas_get_num_threads() == 1; }
+
+int ya_backend_cpu_bf16_check(YaError *err) {
+    if (!k_cpu_ops.linear_bf16w)
+        return ya_fail(err, YA_ERR_USAGE, "--matmul bf16: this build has no oneDNN (install libdnnl-dev and rebuild)");
+    if (!ya_cpu_bf16_available())
+        return ya_fail(err, YA_ERR_USAGE,
+                       "--matmul bf16: oneDNN has no bf16 GEMM on this CPU (it needs AVX-512: AVX512_CORE or newer; "
+                       "ONEDNN_MAX_CPU_ISA=%s may limit it); train in fp32 instead (--matmul fp32)",
+                       getenv("ONEDNN_MAX_CPU_ISA") ? getenv("ONEDNN_MAX_CPU_ISA") : "(unset)");
+    return YA_OK;
+}

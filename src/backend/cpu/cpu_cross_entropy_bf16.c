@@ -78,7 +78,7 @@ __attribute__((target("avx512f"))) static double exp_row_avx512(float *l, int V,
 
 static double exp_row(float *l, int V, float *max_out) {
 #if defined(YA_CPU_VEXP_AVX512)
-    if (__builtin_cpu_supports("avx512f")) return exp_row_avx512(l, V, max_out);
+    if (ya_cpu_use_avx512()) return exp_row_avx512(l, V, max_out);
 #endif
     return exp_row_scalar(l, V, max_out);
 }

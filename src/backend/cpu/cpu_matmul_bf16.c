@@ -19,12 +19,15 @@
  *
  * oneDNN is an optional dependency (Debian libdnnl-dev, found by CMake →
  * YA_HAVE_DNNL). Without it only the conversions exist: the GEMM entries of
- * the op table stay NULL and the training graph refuses --matmul bf16.
+ * the op table stay NULL and the training graph refuses --matmul bf16. With
+ * it, a CPU oneDNN has no bf16 GEMM for is refused the same way
+ * (ya_cpu_bf16_available, ya_backend_cpu_bf16_check).
  * Engine and stream are created per call (a few µs; oneDNN's own primitive
  * cache makes the repeated shapes cheap): the backend keeps no state. A
  * oneDNN failure here (it only allocates its own scratchpad) is an internal
  * error: the op prints the call and status and aborts, as the ops have no
  * error channel. */
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +69,7 @@ __attribute__((target("avx512f"))) static void convert_span_avx512(uint16_t *dst
 
 static void convert_span(uint16_t *dst, const float *src, size_t n) {
 #if defined(YA_BF16_AVX512)
-    if (__builtin_cpu_supports("avx512f")) {
+    if (ya_cpu_use_avx512()) {
         convert_span_avx512(dst, src, n);
         return;
     }
@@ -103,7 +106,36 @@ void ya_cpu_to_bf16(uint16_t *dst, const void *src, YaDtype dt, size_t n) {
 #if defined(YA_HAVE_DNNL)
 #include <dnnl.h> /* defines: dnnl_matmul_desc_init, dnnl_primitive_execute */
 
-int ya_cpu_bf16_available(void) { return 1; }
+/* oneDNN has bf16 GEMMs only from AVX512_CORE up (AVX-512 F/BW/VL/DQ; native
+ * bf16 with AVX512_BF16 or AMX): on an older CPU (AVX2 Xeons, AMD before Zen 4),
+ * or under ONEDNN_MAX_CPU_ISA below that, it refuses the primitive. Probed once,
+ * with the kind of descriptor gemm_strided builds. */
+static int probe_bf16_gemm(void) {
+    dnnl_engine_t eng;
+    if (dnnl_engine_create(&eng, dnnl_cpu, 0) != dnnl_success) return 0;
+    dnnl_memory_desc_t a_md, b_md, c_md;
+    dnnl_dims_t dims = {16, 16}, str = {16, 1};
+    dnnl_matmul_desc_t mm;
+    dnnl_primitive_desc_t pd = NULL;
+    int ok = dnnl_memory_desc_init_by_strides(&a_md, 2, dims, dnnl_bf16, str) == dnnl_success &&
+             dnnl_memory_desc_init_by_strides(&b_md, 2, dims, dnnl_bf16, str) == dnnl_success &&
+             dnnl_memory_desc_init_by_strides(&c_md, 2, dims, dnnl_f32, str) == dnnl_success &&
+             dnnl_matmul_desc_init(&mm, &a_md, &b_md, NULL, &c_md) == dnnl_success &&
+             dnnl_primitive_desc_create(&pd, &mm, NULL, eng, NULL) == dnnl_success;
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    dnnl_engine_destroy(eng);
+    return ok;
+}
+
+int ya_cpu_bf16_available(void) {
+    static atomic_int cached = -1; /* racing first callers compute the same answer */
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v < 0) {
+        v = probe_bf16_gemm();
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
+    }
+    return v;
+}
 
 static void dnnl_check(dnnl_status_t s, const char *what, int M, int N, int K) {
     if (s == dnnl_success) return;

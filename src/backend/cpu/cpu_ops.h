@@ -25,6 +25,11 @@ static inline float ya_cpu_dot(const float *a, const float *b, int n) {
  * threads themselves, each GEMM single-threaded (cpu_backend.c). */
 int ya_cpu_blas_serial(void);
 
+/* 1 when the ops take their AVX-512F forms: the CPU has AVX-512F and YA_SIMD
+ * does not force the portable path (cpu_simd.c). Every AVX-512 kernel is picked
+ * through this, never by __builtin_cpu_supports alone. */
+int ya_cpu_use_avx512(void);
+
 void ya_cpu_linear(float *y, const float *x, const float *w, const float *b, int M, int K, int N, int accumulate);
 void ya_cpu_linear_stored(float *y, const float *x, const void *w, YaDtype dt, const float *b, int M, int K, int N,
                           int accumulate);

@@ -5,8 +5,9 @@
  * polynomial in r, 2^n by scalef; ≤ 2 ulp from the correctly rounded value.
  * Only for x ≤ 0 (every caller exponentiates a non-positive argument: l − max,
  * −|g|), so nothing overflows; below −104 the result underflows to 0 as expf's
- * does. Callers pick it at run time with __builtin_cpu_supports("avx512f") and
- * keep libm expf as the fallback. */
+ * does. Callers pick it at run time with ya_cpu_use_avx512() (cpu_simd.c: the
+ * CPU has AVX-512F and YA_SIMD does not force the portable path) and keep libm
+ * expf as the fallback. */
 #ifndef YOUR_AI_CPU_VEXP_H
 #define YOUR_AI_CPU_VEXP_H
 
