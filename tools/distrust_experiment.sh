@@ -347,5 +347,6 @@ phase_end
 total=$(awk -v a="$T_ALL" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 printf 'total\t%.1f\n' "$total" >>"$TIMES"
 echo
-column -t "$TIMES"
+# (awk, not column(1): the GPU machine's image has no bsdextrautils)
+awk -F'\t' '{ printf "%-10s %s\n", $1, $2 }' "$TIMES"
 echo "results: $OUT/results.md (tables, verdict), results.json, curves.svg; big files in $WORK"
