@@ -26,7 +26,7 @@ written from SPEC §10.3 and llama.cpp's conventions (not from our C code):
       the GGUF's weights decoded by this file's decoders, back in --model's HF
       layout, as an F32 model our `forward` can run
   compare-logprobs --ours LOGITS.safetensors --llamacpp LOGPROBS.f32 --tol T [--control LOGITS.safetensors]
-      max |log p − log p'| between our forward and llama.cpp (tools/llamacpp_logprobs.js)
+      max |log p − log p'| between our forward and llama.cpp (tools/llamacpp_check.js logprobs)
       ≤ T; with --control, another forward (the unquantized weights) must differ by more than T
 
 Without an adapter every tensor must match bit for bit; with one, merged
@@ -606,7 +606,7 @@ def log_softmax(z):
 
 
 def compare_logprobs(a):
-    """llama.cpp's next-token log-probs (tools/llamacpp_logprobs.js) vs our forward's logits, over the tokens that
+    """llama.cpp's next-token log-probs (tools/llamacpp_check.js logprobs) vs our forward's logits, over the tokens that
     carry probability (p ≥ 1e-6 by our forward; the far tail only measures float underflow)."""
     def max_diff(logits_path):
         ours = log_softmax(ref.read_safetensors(logits_path)["logits"].astype(np.float64))

@@ -13,6 +13,10 @@
 //       or the top-1 agreement < F (default 1). Negative cases, each of which must FAIL
 //       the same check (so the check can fail): --wrong FILE, our logits of a model
 //       made wrong on purpose; --wrong-lora-scale S, llama.cpp with the adapter at scale S.
+//   node tools/llamacpp_check.js NODE_MODULES logprobs MODEL.gguf --ids "1 2 3" --out OUT.f32
+//       llama.cpp's next-token log-probabilities at every position of --ids, written as
+//       little-endian float32 [T, V] (row t = log p(next | ids[0..t]); -inf where llama.cpp
+//       gives no probability), for tools/gguf_ref.py compare-logprobs (the K-quant checks).
 //   node tools/llamacpp_check.js NODE_MODULES generate MODEL.gguf --ids "1 2 3" --max-tokens N
 //        [--lora ADAPTER.gguf [--lora-scale S]]
 //       greedy decoding until llama.cpp's own end-of-generation test (llama_vocab_is_eog:
@@ -24,7 +28,7 @@ const fs = require("fs");
 const path = require("path");
 const { pathToFileURL } = require("url");
 
-const USAGE = "usage: llamacpp_check.js NODE_MODULES probe | compare MODEL.gguf --ids LIST --ours FILE --rel-tol R [--min-top1 F] [--lora F [--lora-scale S]] [--wrong FILE]... [--wrong-lora-scale S]... | generate MODEL.gguf --ids LIST --max-tokens N [--lora F [--lora-scale S]]";
+const USAGE = "usage: llamacpp_check.js NODE_MODULES probe | compare MODEL.gguf --ids LIST --ours FILE --rel-tol R [--min-top1 F] [--lora F [--lora-scale S]] [--wrong FILE]... [--wrong-lora-scale S]... | logprobs MODEL.gguf --ids LIST --out OUT.f32 | generate MODEL.gguf --ids LIST --max-tokens N [--lora F [--lora-scale S]]";
 
 function usage(msg) {
   console.error(`llamacpp_check: ${msg}\n${USAGE}`);
@@ -37,6 +41,7 @@ function parseArgs(rest) {
     const a = rest[i], v = () => (i + 1 < rest.length ? rest[++i] : usage(`${a} needs a value`));
     if (a === "--ids") o.ids = v().trim().split(/[\s,]+/).map(Number);
     else if (a === "--ours") o.ours = v();
+    else if (a === "--out") o.out = v();
     else if (a === "--lora") o.lora = v();
     else if (a === "--lora-scale") o.loraScale = Number(v());
     else if (a === "--rel-tol") o.relTol = Number(v());
@@ -166,6 +171,25 @@ async function compare(env, o) {
   return rc;
 }
 
+async function logprobs(env, o) {
+  const ref = await llamaProbs(env.sequence, o.ids);
+  const V = env.model.tokens.vocabSize ?? ref[0].size;
+  const out = new Float32Array(o.ids.length * V).fill(-Infinity);
+  ref.forEach((probs, t) => {
+    let sum = 0;
+    for (const [id, p] of probs) {
+      if (id < 0 || id >= V) throw new Error(`token ${id} outside the vocabulary of ${V}`);
+      out[t * V + id] = Math.log(p);
+      sum += p;
+    }
+    if (Math.abs(sum - 1) > 1e-3) throw new Error(`position ${t}: probabilities sum to ${sum}`);
+  });
+  fs.writeFileSync(o.out + ".tmp", Buffer.from(out.buffer)); // beside, then renamed: never a partial file
+  fs.renameSync(o.out + ".tmp", o.out);
+  console.log(`llama.cpp: ${o.ids.length} positions x ${V} log-probs -> ${o.out}`);
+  return 0;
+}
+
 async function generate(env, o) {
   const out = [];
   let stop = "max-tokens", eogId = null;
@@ -191,14 +215,15 @@ async function main() {
     console.log(JSON.stringify({ gpu: llama.gpu, build: llama.buildType, release: llama.llamaCppRelease }));
     return 0;
   }
-  if (mode !== "compare" && mode !== "generate") usage(`unknown mode '${mode}'`);
+  if (!["compare", "logprobs", "generate"].includes(mode)) usage(`unknown mode '${mode}'`);
   const file = rest.shift();
   const o = parseArgs(rest);
   if (!file || !o.ids) usage(`${mode} needs MODEL.gguf and --ids`);
   if (mode === "compare" && (!o.ours || !(o.relTol > 0))) usage("compare needs --ours and --rel-tol > 0");
+  if (mode === "logprobs" && !o.out) usage("logprobs needs --out");
   if (mode === "generate" && !(o.maxTokens > 0)) usage("generate needs --max-tokens > 0");
   const env = await load(nodeModules, file, o);
-  return mode === "compare" ? compare(env, o) : generate(env, o);
+  return mode === "compare" ? compare(env, o) : mode === "logprobs" ? logprobs(env, o) : generate(env, o);
 }
 
 main().then((rc) => process.exit(rc), (e) => {

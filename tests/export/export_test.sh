@@ -85,7 +85,7 @@ llamacpp_kquant_checks() {
   "$PY" "$GGUF_REF" dequantize-model --model m --gguf "$file" --out decoded
   "$YA" forward --model decoded --ids "$IDS" --out decoded_logits.safetensors
   "$YA" forward --model m "${adapter[@]}" --ids "$IDS" --out fp32_logits.safetensors
-  node "$TOOLS/llamacpp_logprobs.js" "$LLAMACPP_NM" "$file" "$IDS" llamacpp_logprobs.f32
+  node "$TOOLS/llamacpp_check.js" "$LLAMACPP_NM" logprobs "$file" --ids "$IDS" --out llamacpp_logprobs.f32
   "$PY" "$GGUF_REF" compare-logprobs --ours decoded_logits.safetensors --llamacpp llamacpp_logprobs.f32 --tol "$tol" \
     --control fp32_logits.safetensors
 }
