@@ -6,17 +6,15 @@
  * produces for plain system/user/assistant messages the text our renderer
  * (src/tokenizer/chat.c) produces, then the generation prompt. A chat template
  * we do not recognise is an error: a guessed template gives a model that
- * answers badly or never stops. */
-#include <errno.h>
+ * answers badly or never stops. The directory is written into the staging
+ * directory of cmd_export.c's ya_publish, so it appears whole or not at all. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "export_internal.h"
 #include "your_ai/export.h"
-#include "your_ai/fileio.h" /* defines: ya_mkdirs, ya_write_file_atomic, ya_fsync_dir */
+#include "your_ai/fileio.h" /* defines: ya_mkdirs, ya_write_file_atomic */
 #include "your_ai/strbuf.h" /* defines: YaStrBuf */
 
 static int puts_(YaStrBuf *o, const char *s) { return ya_strbuf_put(o, s, strlen(s)); }
