@@ -12,25 +12,9 @@
  *   test_data_conventions MISTRAL_DIR LLAMA3_DIR QWEN3_DIR SCRATCH_DIR */
 #include <stdlib.h>
 
+#include "data/data_test_files.h"
 #include "test_util.h"
 #include "your_ai/data.h"
-
-static const char *g_scratch;
-
-static const char *write_file(const char *name, const char *content) {
-    static char paths[8][1024];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, 1024, "%s/%s", g_scratch, name);
-    FILE *fp = fopen(p, "wb");
-    if (!fp) {
-        fprintf(stderr, "cannot write %s\n", p);
-        exit(1);
-    }
-    fputs(content, fp);
-    fclose(fp);
-    return p;
-}
 
 static YaTokenizer *load_tok(const char *dir) {
     YaTokenizer *t = NULL;

@@ -12,27 +12,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "data/data_test_files.h"
 #include "test_util.h"
 #include "your_ai/data.h"
 
-static const char *g_scratch;
 static YaTokenizer *g_tok;
 static int32_t g_bos, g_eos;
 
-static const char *write_file(const char *name, const char *content) {
-    static char paths[16][1024];
-    static int next;
-    char *p = paths[next++ % 16];
-    snprintf(p, 1024, "%s/%s", g_scratch, name);
-    FILE *fp = fopen(p, "wb");
-    if (!fp) {
-        fprintf(stderr, "cannot write %s\n", p);
-        exit(1);
-    }
-    fputs(content, fp);
-    fclose(fp);
-    return p;
-}
 
 /* encode(text) (+ special tokens when add_special), appended to v */
 static void enc(YaIds *v, const char *text, int add_special) {
