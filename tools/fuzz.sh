@@ -64,6 +64,8 @@ for name in "${targets[@]}"; do
   if [ $rc -ne 0 ] || ls "$crashes" | grep -v '^slow-unit-' | grep -q .; then
     echo "   CRASH: $name (exit $rc); reproducers in $crashes, log $BUILD/$name.fuzz.log"
     grep -m3 -E 'ERROR|SUMMARY|runtime error' "$BUILD/$name.fuzz.log" | sed 's/^/   /'
+    # The first stack frames too: CI keeps only this output, not the log.
+    grep -m8 -E '^[[:space:]]+#[0-9]+ ' "$BUILD/$name.fuzz.log" | sed 's/^[[:space:]]*/     /'
     crashed+=("$name")
   else
     echo "   ok"

@@ -139,12 +139,19 @@ static int load_normalizer(Ctx *c, YaTokenizer *tok, const json_t *n, const char
         snprintf(p, sizeof p, "%s.content", path);
         if (!content) return bad(c, p, "is missing");
         st.kind = YA_NORM_REPLACE;
-        if (str_dup(&st.a, s, len) || str_dup(&st.b, json_string_value(content), json_string_length(content)))
+        if (str_dup(&st.a, s, len) || str_dup(&st.b, json_string_value(content), json_string_length(content))) {
+            free(st.a.s);
             return ya_fail(c->err, YA_ERR, "out of memory");
+        }
     } else {
         return unsupported(c, path, type);
     }
-    return push_norm(tok, st) ? ya_fail(c->err, YA_ERR, "out of memory") : YA_OK;
+    if (push_norm(tok, st)) {
+        free(st.a.s);
+        free(st.b.s);
+        return ya_fail(c->err, YA_ERR, "out of memory");
+    }
+    return YA_OK;
 }
 
 /* Metaspace's replacement character and prepend scheme ("prepend_scheme", or the
@@ -219,8 +226,10 @@ static int load_pre_tokenizer(Ctx *c, YaTokenizer *tok, const json_t *n, const c
         if (ya_tok_regex_compile(s, len, !is_regex, p, &st.re, c->err)) return ya_error_prefix(c->err, "%s", c->file);
     } else if (strcmp(type, "Metaspace") == 0) {
         st.kind = YA_PRE_METASPACE;
-        if (load_metaspace(c, n, path, &st.replacement, &st.prepend_scheme) ||
-            get_bool(c, n, "split", path, 1, &st.split))
+        /* `split` first: load_metaspace allocates the replacement, and a bad `split`
+         * after it would leak that string. */
+        if (get_bool(c, n, "split", path, 1, &st.split) ||
+            load_metaspace(c, n, path, &st.replacement, &st.prepend_scheme))
             return YA_ERR;
         if (ya_tok_regex_compile(st.replacement.s, st.replacement.len, 1, path, &st.re, c->err)) {
             free(st.replacement.s);
@@ -286,8 +295,10 @@ static int load_decoder(Ctx *c, YaTokenizer *tok, const json_t *n, const char *p
         snprintf(p, sizeof p, "%s.content", path);
         if (!content) return bad(c, p, "is missing");
         st.kind = YA_DEC_REPLACE;
-        if (str_dup(&st.a, s, len) || str_dup(&st.b, json_string_value(content), json_string_length(content)))
+        if (str_dup(&st.a, s, len) || str_dup(&st.b, json_string_value(content), json_string_length(content))) {
+            free(st.a.s);
             return ya_fail(c->err, YA_ERR, "out of memory");
+        }
     } else if (strcmp(type, "Strip") == 0) {
         const json_t *content;
         if (get_str(c, n, "content", path, &content)) return YA_ERR;
@@ -307,7 +318,12 @@ static int load_decoder(Ctx *c, YaTokenizer *tok, const json_t *n, const char *p
     } else {
         return unsupported(c, path, type);
     }
-    return push_dec(tok, st) ? ya_fail(c->err, YA_ERR, "out of memory") : YA_OK;
+    if (push_dec(tok, st)) {
+        free(st.a.s);
+        free(st.b.s);
+        return ya_fail(c->err, YA_ERR, "out of memory");
+    }
+    return YA_OK;
 }
 
 /* ---- model ------------------------------------------------------------------ */
