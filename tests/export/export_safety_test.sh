@@ -52,17 +52,7 @@ r.write_safetensors('$1/adapter_model.safetensors', [(k, 'F32', np.asarray(v, dt
 }
 # listing DIR: "<sha256>  ./<relative path>" of every file, sorted (the byte-for-byte state of DIR).
 listing() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum); }
-expect_error() { # RC SUBSTRING cmd...
-  local want_rc=$1 want=$2
-  shift 2
-  set +e
-  "$@" 2>err.txt >/dev/null
-  local rc=$?
-  set -e
-  cat err.txt >&2
-  [ $rc -eq "$want_rc" ] || fail "exit code $rc, expected $want_rc for: $*"
-  grep -qF -- "$want" err.txt || fail "error message does not name '$want' for: $*"
-}
+. "$HERE/../expect_error.sh"
 no_leftovers() { # DIR...: no staging directories or temporaries anywhere below
   local left
   left=$(find "$@" -name '*.tmp-*' -o -name '*.old-*' 2>/dev/null || true)

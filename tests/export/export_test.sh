@@ -90,17 +90,7 @@ llamacpp_kquant_checks() {
     --control fp32_logits.safetensors
 }
 need_td() { [ -n "$TD" ] && [ -f "$TD/$1/models/tokenizer.json" ] || fail "test data $1 missing (fetch_testdata)"; }
-expect_error() { # RC SUBSTRING cmd...
-  local want_rc=$1 want=$2
-  shift 2
-  set +e
-  "$@" 2>err.txt >/dev/null
-  local rc=$?
-  set -e
-  cat err.txt >&2
-  [ $rc -eq "$want_rc" ] || fail "exit code $rc, expected $want_rc for: $*"
-  grep -qF -- "$want" err.txt || fail "error message does not name '$want'"
-}
+. "$HERE/../expect_error.sh"
 
 case $CASE in
   adapter_mha) # all 7 targets, all layers; greedy generation with the adapter == greedy on the merged model

@@ -34,17 +34,8 @@ parity() { # [extra forward flags...]
   "$PY" "$REF" compare --model "$DIR/m" --ids "$IDS" --logits "$DIR/logits.safetensors" --tol 1e-5
 }
 # expect_error RC SUBSTRING cmd...: the command must exit RC and name SUBSTRING on stderr.
-expect_error() {
-  local want_rc=$1 want=$2
-  shift 2
-  set +e
-  "$@" 2>"$DIR/err.txt" >/dev/null
-  local rc=$?
-  set -e
-  cat "$DIR/err.txt" >&2
-  [ $rc -eq "$want_rc" ] || fail "exit code $rc, expected $want_rc"
-  grep -qF -- "$want" "$DIR/err.txt" || fail "error message does not name '$want'"
-}
+EXPECT_ERR_FILE="$DIR/err.txt"
+. "$HERE/../expect_error.sh"
 edit_config() { # python expression over dict c
   "$PY" -c "import json,sys; p=sys.argv[1]; c=json.load(open(p)); $1; json.dump(c, open(p,'w'))" "$DIR/m/config.json"
 }
