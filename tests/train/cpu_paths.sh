@@ -9,22 +9,14 @@
 #     stands in for a CPU without AVX-512) is a usage error naming the CPU, not a crash.
 #   cpu_paths.sh YOUR_AI TORCH_PYTHON WORKDIR
 set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
 YA=$1 PY=$2 WORK=$3
 TOK=${YA_TESTDATA_DIR:?}/llama2/models/tokenizer.json
 rm -rf "$WORK"; mkdir -p "$WORK"; cd "$WORK"
 fail() { echo "FAIL: $*" >&2; exit 1; }
-echo '{"model_type":"llama","hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,"vocab_size":32000,"max_position_embeddings":512,"hidden_act":"silu","bos_token_id":1,"eos_token_id":2,"rms_norm_eps":1e-5,"tie_word_embeddings":true}' >cfg.json
-"$YA" init-model --config cfg.json --out m --dtype bf16 --seed 1 --tokenizer "$TOK" >/dev/null
-"$PY" - <<'PYEOF'
-import json, random
-random.seed(2)
-words = "the patent describes a measurement of the voltage in the laboratory notebook while the letter from the archive records observations".split()
-with open("train.jsonl", "w") as f:
-    for i in range(24):
-        t = " ".join(random.choice(words) for _ in range(random.randint(20, 40)))
-        f.write(json.dumps({"text": t, "auth_weight": round(random.uniform(0.05, 0.95), 4),
-                            "prov_entropy": round(random.uniform(0.5, 6), 4)}) + "\n")
-PYEOF
+. "$HERE/tiny_setup.sh"
+tiny_model "$YA" "$TOK"
+tiny_corpus "$PY" 2 20 40 "the patent describes a measurement of the voltage in the laboratory notebook while the letter from the archive records observations" train.jsonl:24
 # Rows of 20–40 words: long enough for the attention's GEMM path and its AVX-512 softmax.
 A="--model m --data train.jsonl --warmup-steps 1 --learning-rate 1e-2 --batch-size 2 --max-seq-length 64 --lora-rank 4 --threads 1 --max-steps 6 --save-every 3"
 adapter=checkpoint-6-final/adapter_model.safetensors

@@ -10,22 +10,14 @@
 # warning, and a pseudo-terminal gets the redrawn progress bar.
 #   train_cli.sh YOUR_AI TORCH_PYTHON WORKDIR
 set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
 YA=$1 PY=$2 WORK=$3
 TOK=${YA_TESTDATA_DIR:?}/llama2/models/tokenizer.json
 rm -rf "$WORK"; mkdir -p "$WORK"; cd "$WORK"
 fail() { echo "FAIL: $*" >&2; exit 1; }
-echo '{"model_type":"llama","hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,"vocab_size":32000,"max_position_embeddings":512,"hidden_act":"silu","bos_token_id":1,"eos_token_id":2,"rms_norm_eps":1e-5,"tie_word_embeddings":true}' >cfg.json
-"$YA" init-model --config cfg.json --out m --dtype bf16 --seed 1 --tokenizer "$TOK" >/dev/null
-"$PY" - <<'PYEOF'
-import json, random
-random.seed(1)
-words = "the patent describes a measurement of the voltage in the laboratory notebook while the letter from the archive records observations about weather crops and trade".split()
-with open("train.jsonl", "w") as f, open("val.jsonl", "w") as g:
-    for i in range(40):
-        t = " ".join(random.choice(words) for _ in range(random.randint(8, 30)))
-        rec = {"text": t, "auth_weight": round(random.uniform(0.05, 0.95), 4), "prov_entropy": round(random.uniform(0.5, 6), 4)}
-        (f if i < 32 else g).write(json.dumps(rec) + "\n")
-PYEOF
+. "$HERE/tiny_setup.sh"
+tiny_model "$YA" "$TOK"
+tiny_corpus "$PY" 1 8 30 "the patent describes a measurement of the voltage in the laboratory notebook while the letter from the archive records observations about weather crops and trade" train.jsonl:32 val.jsonl:8
 A="--model m --data train.jsonl --warmup-steps 2 --learning-rate 1e-3 --batch-size 2 --grad-accum 2 --max-seq-length 64 --log-every 1 --lora-rank 4 --threads 2"
 
 # 1. exact resume (running weight statistics and the data cursor are in the checkpoint)

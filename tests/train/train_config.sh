@@ -14,25 +14,16 @@
 #      absent model directories: exit 1, not 2).
 #   train_config.sh YOUR_AI WORKDIR SOURCE_DIR   (YA_TESTDATA_DIR: the fetched test data)
 set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
 YA=$1 WORK=$2 SRC=$3
 TOK=${YA_TESTDATA_DIR:?}/llama2/models/tokenizer.json
 rm -rf "$WORK"; mkdir -p "$WORK"; cd "$WORK"
 fails=0
 fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 
-echo '{"model_type":"llama","hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,"vocab_size":32000,"max_position_embeddings":512,"hidden_act":"silu","bos_token_id":1,"eos_token_id":2,"rms_norm_eps":1e-5,"tie_word_embeddings":true}' >cfg.json
-"$YA" init-model --config cfg.json --out m --dtype bf16 --seed 1 --tokenizer "$TOK" >/dev/null
-python3 - <<'PYEOF'
-import json, random
-random.seed(2)
-words = "the patent describes a measurement of the voltage in the laboratory notebook while the letter from the archive records".split()
-for name, n in (("train.jsonl", 16), ("other.jsonl", 12)):
-    with open(name, "w") as f:
-        for i in range(n):
-            t = " ".join(random.choice(words) for _ in range(random.randint(8, 30)))
-            f.write(json.dumps({"text": t, "auth_weight": round(random.uniform(0.05, 0.95), 4),
-                                "prov_entropy": round(random.uniform(0.5, 6), 4)}) + "\n")
-PYEOF
+. "$HERE/tiny_setup.sh"
+tiny_model "$YA" "$TOK"
+tiny_corpus python3 2 8 30 "the patent describes a measurement of the voltage in the laboratory notebook while the letter from the archive records" train.jsonl:16 other.jsonl:12
 
 same_as() { # same_as DIR_A DIR_B WHAT
   for f in adapter_model.safetensors optimizer.safetensors; do
