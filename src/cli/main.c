@@ -38,7 +38,9 @@ static void print_help(FILE *out) {
     fprintf(out, "  %-12s %s\n  %-12s %s\n", "help", "this list", "version", "print the version");
     fprintf(out, "\nEnvironment:\n"
                  "  YA_SIMD=auto|portable|avx512  vector path of the CPU ops: auto (default) uses AVX-512F where the\n"
-                 "               CPU has it; portable forces the plain C forms; avx512 requires it (docs/RELIABILITY.md)\n");
+                 "               CPU has it; portable forces the plain C forms; avx512 requires it (docs/RELIABILITY.md)\n"
+                 "  OPENBLAS_CORETYPE=NAME        OpenBLAS's kernel family (SkylakeX, Haswell, ...); a warning names it\n"
+                 "               when OpenBLAS picked kernels older than the CPU (docs/TRAINING.md, \"CPU speed\")\n");
     fprintf(out, "\nExit codes: 0 success, 1 runtime error, 2 usage error. Full reference: docs/CLI.md\n");
 }
 

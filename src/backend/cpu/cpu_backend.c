@@ -36,7 +36,10 @@ static const YaBackendOps k_cpu_ops = {
     .to_bf16 = ya_cpu_to_bf16,
 };
 
-const YaBackendOps *ya_backend_cpu(void) { return &k_cpu_ops; }
+const YaBackendOps *ya_backend_cpu(void) {
+    ya_cpu_blas_warn_outdated_kernels(); /* the first CPU compute of a process: say if OpenBLAS will be slow */
+    return &k_cpu_ops;
+}
 
 void ya_backend_cpu_set_threads(int n) {
     if (n <= 0) return;

@@ -25,6 +25,22 @@ static inline float ya_cpu_dot(const float *a, const float *b, int n) {
  * threads themselves, each GEMM single-threaded (cpu_backend.c). */
 int ya_cpu_blas_serial(void);
 
+/* Vector instruction levels, for comparing OpenBLAS's kernel family with the CPU
+ * (cpu_blas_kernels.c). */
+enum { YA_CPU_LEVEL_OLDER = 0, YA_CPU_LEVEL_AVX = 1, YA_CPU_LEVEL_AVX2 = 2, YA_CPU_LEVEL_AVX512 = 3 };
+/* The level an OpenBLAS kernel family (openblas_get_corename(), any case) is written for. */
+int ya_cpu_blas_core_level(const char *corename);
+/* 1 with the warning in buf when OpenBLAS's `corename` kernels are below a CPU of
+ * `cpu_level` and the user did not choose them (OPENBLAS_CORETYPE, `coretype_env`,
+ * unset or empty); else 0. The message names the setting to use. */
+int ya_cpu_blas_kernel_warning(const char *coretype_env, const char *corename, int cpu_level, char *buf,
+                               size_t cap);
+/* The level this CPU (and OS) supports; YA_CPU_LEVEL_OLDER off x86-64. */
+int ya_cpu_vector_level(void);
+/* Once per process: a warning when OpenBLAS chose kernels older than this CPU
+ * supports and OPENBLAS_CORETYPE is not set (ya_backend_cpu() calls it). */
+void ya_cpu_blas_warn_outdated_kernels(void);
+
 /* 1 when the ops take their AVX-512F forms: the CPU has AVX-512F and YA_SIMD
  * does not force the portable path (cpu_simd.c). Every AVX-512 kernel is picked
  * through this, never by __builtin_cpu_supports alone. */
