@@ -4,7 +4,7 @@
  * from the CPU model it recognises. OpenBLAS 0.3.21 does not recognise every
  * model: on a cloud VM that reports a generic "Intel(R) Xeon(R) Processor" with
  * AVX-512 it picks "Prescott" (SSE3), and sgemm — most of a CPU training step —
- * runs 4–5× slower (docs/TRAINING.md has the measurements). The choice cannot be
+ * runs 4-5x slower (docs/TRAINING.md has the measurements). The choice cannot be
  * changed once the library is loaded, so the engine says so once, naming the
  * setting that fixes it (OPENBLAS_CORETYPE), rather than running slowly in
  * silence. It does not set it itself: the kernels are part of the environment
@@ -35,9 +35,15 @@ int ya_cpu_blas_core_level(const char *corename) {
     return YA_CPU_LEVEL_OLDER; /* Prescott, Core2, Nehalem, Atom, …, and every non-x86 core */
 }
 
-/* The OPENBLAS_CORETYPE to suggest for a CPU of `cpu_level`, when `corename`'s kernels are below it. */
+/* The OPENBLAS_CORETYPE to suggest for a CPU of `cpu_level`, when `corename`'s kernels
+ * are below it and lack FMA (below AVX2): then sgemm is 2.5-4.6x slower (Sandybridge or
+ * Prescott kernels against SkylakeX on an AVX-512 Xeon). AVX2 kernels on an AVX-512 CPU
+ * are not reported: the gap is smaller (1.8x on that Xeon) and depends on how the CPU
+ * implements AVX-512 (AMD Zen 4 runs 512-bit operations as two 256-bit halves; not
+ * measured here), so there a warning could be noise. */
 static const char *better_core(const char *corename, int cpu_level) {
-    if (ya_cpu_blas_core_level(corename) >= cpu_level) return NULL;
+    int have = ya_cpu_blas_core_level(corename);
+    if (have >= cpu_level || have >= YA_CPU_LEVEL_AVX2) return NULL;
     switch (cpu_level) {
     case YA_CPU_LEVEL_AVX512: return "SkylakeX";
     case YA_CPU_LEVEL_AVX2: return "Haswell";

@@ -31,8 +31,9 @@ enum { YA_CPU_LEVEL_OLDER = 0, YA_CPU_LEVEL_AVX = 1, YA_CPU_LEVEL_AVX2 = 2, YA_C
 /* The level an OpenBLAS kernel family (openblas_get_corename(), any case) is written for. */
 int ya_cpu_blas_core_level(const char *corename);
 /* 1 with the warning in buf when OpenBLAS's `corename` kernels are below a CPU of
- * `cpu_level` and the user did not choose them (OPENBLAS_CORETYPE, `coretype_env`,
- * unset or empty); else 0. The message names the setting to use. */
+ * `cpu_level` and below AVX2 (no FMA), and the user did not choose them
+ * (OPENBLAS_CORETYPE, `coretype_env`, unset or empty); else 0. The message names
+ * the setting to use. */
 int ya_cpu_blas_kernel_warning(const char *coretype_env, const char *corename, int cpu_level, char *buf,
                                size_t cap);
 /* The level this CPU (and OS) supports; YA_CPU_LEVEL_OLDER off x86-64. */
