@@ -3,8 +3,8 @@
  * Debian's OpenBLAS (built DYNAMIC_ARCH) picks one kernel family when it loads,
  * from the CPU model it recognises. OpenBLAS 0.3.21 does not recognise every
  * model: on a cloud VM that reports a generic "Intel(R) Xeon(R) Processor" with
- * AVX-512 it picks "Prescott" (SSE3), and sgemm — most of a CPU training step —
- * runs 4-5x slower (docs/TRAINING.md has the measurements). The choice cannot be
+ * AVX-512 it picks "Prescott" (SSE3): sgemm, most of a CPU training step, runs
+ * 4.7x slower and `train` 3.3-3.5x (docs/BENCHMARKS.md). The choice cannot be
  * changed once the library is loaded, so the engine says so once, naming the
  * setting that fixes it (OPENBLAS_CORETYPE), rather than running slowly in
  * silence. It does not set it itself: the kernels are part of the environment
@@ -36,9 +36,9 @@ int ya_cpu_blas_core_level(const char *corename) {
 }
 
 /* The OPENBLAS_CORETYPE to suggest for a CPU of `cpu_level`, when `corename`'s kernels
- * are below it and lack FMA (below AVX2): then sgemm is 2.5-4.6x slower (Sandybridge or
- * Prescott kernels against SkylakeX on an AVX-512 Xeon). AVX2 kernels on an AVX-512 CPU
- * are not reported: the gap is smaller (1.8x on that Xeon) and depends on how the CPU
+ * are below it and lack FMA (below AVX2): then sgemm is 2.6-4.7x slower (Sandybridge or
+ * Prescott kernels against SkylakeX on an AVX-512 Xeon, docs/BENCHMARKS.md). AVX2 kernels on an AVX-512 CPU
+ * are not reported: the gap is smaller (1.9x on that Xeon) and depends on how the CPU
  * implements AVX-512 (AMD Zen 4 runs 512-bit operations as two 256-bit halves; not
  * measured here), so there a warning could be noise. */
 static const char *better_core(const char *corename, int cpu_level) {
