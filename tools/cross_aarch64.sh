@@ -14,7 +14,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build-aarch64}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
-ARM_PKGS=(libopenblas-dev:arm64 libpcre2-dev:arm64 libjansson-dev:arm64 libutf8proc-dev:arm64 libgomp1:arm64 libc6-dev:arm64)
+ARM_PKGS=(libopenblas-dev:arm64 libpcre2-dev:arm64 libjansson-dev:arm64 libutf8proc-dev:arm64 libyaml-dev:arm64 libgomp1:arm64 libc6-dev:arm64)
 
 if [ -z "${CROSS_SKIP_INSTALL:-}" ]; then
   need=()
