@@ -129,6 +129,17 @@ static int check_content(const json_t *v, const char *where, const char *key, ch
     return YA_OK;
 }
 
+/* A turn (messages[i] / conversations[i]) may not carry its own weight: only the record's
+ * 'weight' / 'loss_weight' scales a sample, and --train-on chooses the supervised turns. */
+static int check_no_turn_weight(const json_t *turn, const char *where, char *reason, size_t cap) {
+    const char *key = json_object_get(turn, "weight") ? "weight" : json_object_get(turn, "loss_weight") ? "loss_weight" : NULL;
+    if (!key) return YA_OK;
+    return bad(reason, cap,
+               "%s.%s: per-turn weights are not supported (a record-level 'weight' scales the whole sample; "
+               "--train-on final|all-assistant picks the turns)",
+               where, key);
+}
+
 static int check_messages(const json_t *obj, const YaDataConfig *cfg, YaDataRecord *rec, char *reason, size_t cap) {
     const json_t *msgs = json_object_get(obj, "messages");
     if (!json_is_array(msgs)) return bad(reason, cap, "'messages' must be an array");
@@ -163,11 +174,7 @@ static int check_messages(const json_t *obj, const YaDataConfig *cfg, YaDataReco
             if (!json_is_string(content))
                 return bad(reason, cap, "%s.content must be a string (\"\" for a turn that only calls tools)", where);
         }
-        if (json_object_get(m, "weight") || json_object_get(m, "loss_weight"))
-            return bad(reason, cap,
-                       "%s.%s: per-turn weights are not supported (a record-level 'weight' scales the whole sample; "
-                       "--train-on final|all-assistant picks the turns)",
-                       where, json_object_get(m, "weight") ? "weight" : "loss_weight");
+        if (check_no_turn_weight(m, where, reason, cap)) return YA_ERR;
         if (check_content(content, where, "content", reason, cap)) return YA_ERR;
         if (strcmp(r, "assistant") == 0) n_assistant++;
     }
@@ -224,11 +231,7 @@ static int check_sharegpt(const json_t *obj, const YaDataConfig *cfg, YaDataReco
                        where, f);
         if (*system && strcmp(role, "system") == 0)
             return bad(reason, cap, "%s is a system turn, but the line also has a 'system' field: give one", where);
-        if (json_object_get(m, "weight") || json_object_get(m, "loss_weight"))
-            return bad(reason, cap,
-                       "%s.%s: per-turn weights are not supported (a record-level 'weight' scales the whole sample; "
-                       "--train-on final|all-assistant picks the turns)",
-                       where, json_object_get(m, "weight") ? "weight" : "loss_weight");
+        if (check_no_turn_weight(m, where, reason, cap)) return YA_ERR;
         if (check_content(json_object_get(m, "value"), where, "value", reason, cap)) return YA_ERR;
         if (strcmp(role, "tool") == 0) rec->has_tools = 1;
         if (strcmp(f, "function_call") == 0) { /* value: {"name", "arguments"} or a list of them, as JSON text */
