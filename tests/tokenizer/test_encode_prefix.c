@@ -70,17 +70,24 @@ static void check_prefixes(const YaTokenizer *tok, const char *name, const char 
     }
 }
 
+/* The test data's tokenizer NAME (llama2, llama3, qwen3); NULL, with a failed check, if it does not load. */
+static YaTokenizer *load_tokenizer(const char *testdata, const char *name) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/models", testdata, name);
+    YaTokenizer *tok = NULL;
+    YaError err = {0};
+    if (ya_tokenizer_load(path, &tok, &err) != YA_OK) {
+        CHECK_MSG(0, "%s", err.message);
+        return NULL;
+    }
+    return tok;
+}
+
 static void test_prefixes(const char *testdata) {
     static const char *const names[] = {"llama2", "llama3", "qwen3"};
     for (size_t t = 0; t < 3; t++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s/models", testdata, names[t]);
-        YaTokenizer *tok = NULL;
-        YaError err = {0};
-        if (ya_tokenizer_load(path, &tok, &err) != YA_OK) {
-            CHECK_MSG(0, "%s", err.message);
-            continue;
-        }
+        YaTokenizer *tok = load_tokenizer(testdata, names[t]);
+        if (!tok) continue;
         for (int k = 0; k < 12; k++) {
             size_t len;
             char *text = brown_text(testdata, k * 37, &len);
@@ -96,14 +103,9 @@ static void test_prefixes(const char *testdata) {
 
 /* Chunked BPE equals unchunked BPE on long SentencePiece-style documents. */
 static void test_chunks_exact(const char *testdata) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/llama2/models", testdata);
-    YaTokenizer *tok = NULL;
+    YaTokenizer *tok = load_tokenizer(testdata, "llama2");
+    if (!tok) return;
     YaError err = {0};
-    if (ya_tokenizer_load(path, &tok, &err) != YA_OK) {
-        CHECK_MSG(0, "%s", err.message);
-        return;
-    }
     /* ~300 KB: 40 Brown files end to end, one pre-token for this tokenizer */
     size_t total = 0, cap = 1 << 20;
     char *text = malloc(cap);
@@ -145,14 +147,9 @@ static void test_pathological_word(const char *testdata) {
     char *text = malloc(len);
     for (size_t i = 0; i < len; i++) text[i] = "abcdefghijklmnopqrstuvwxyz"[(i * 7 + i / 26) % 26];
     for (size_t t = 0; t < 3; t++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s/models", testdata, names[t]);
-        YaTokenizer *tok = NULL;
+        YaTokenizer *tok = load_tokenizer(testdata, names[t]);
+        if (!tok) continue;
         YaError err = {0};
-        if (ya_tokenizer_load(path, &tok, &err) != YA_OK) {
-            CHECK_MSG(0, "%s", err.message);
-            continue;
-        }
         YaIds pre = {0}, full_small = {0};
         CHECK(ya_tokenizer_encode_prefix(tok, text, len, 1, 32, &pre, &err) == YA_OK);
         CHECK_MSG(pre.len >= 32 && pre.len <= YA_TOK_WORD_CHUNK + 2, "%s: %zu ids for a limit of 32", names[t], pre.len);
